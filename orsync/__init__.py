@@ -1,0 +1,3 @@
+"""orsync: OpenRouter observability destinations as code."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,407 @@
+"""The `orsync` command: parse flags, call the library, turn errors into exit codes.
+
+No logic of its own: every decision lives in the library modules. Heavy imports (httpx,
+deepdiff) happen inside the commands that need them, so `orsync --help` starts fast.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from orsync import __version__
+from orsync.errors import (
+    EXIT_DRIFT,
+    EXIT_ERROR,
+    EXIT_OK,
+    ApplyError,
+    OrsyncError,
+    UsageError,
+)
+
+if TYPE_CHECKING:
+    from orsync.api import ApiClient
+    from orsync.apply import ApplyReport
+    from orsync.model import DesiredState, LiveState
+    from orsync.plan import Plan
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Values that must never reach the terminal, whatever goes wrong (the key, once read).
+_REDACT: set[str] = set()
+
+
+@dataclass(frozen=True)
+class Options:
+    """The options every command shares."""
+
+    config: str
+    base_url: str
+    api_key_env: str
+    timeout: float
+    color: bool
+    verbose: bool
+
+
+def shared_options(command: F) -> F:
+    """Add the options every command takes (SPEC.md, Commands)."""
+    decorators = [
+        click.option(
+            "-c",
+            "--config",
+            default="orsync.yaml",
+            envvar="ORSYNC_CONFIG",
+            show_default=True,
+            help="Config file (env ORSYNC_CONFIG).",
+        ),
+        click.option(
+            "--base-url",
+            default="https://openrouter.ai/api/v1",
+            envvar="ORSYNC_BASE_URL",
+            show_default=True,
+            help="Management API base URL (env ORSYNC_BASE_URL).",
+        ),
+        click.option(
+            "--api-key-env",
+            default="OPENROUTER_MANAGEMENT_KEY",
+            show_default=True,
+            metavar="NAME",
+            help="Environment variable that holds the management key.",
+        ),
+        click.option(
+            "--timeout",
+            type=click.FloatRange(min=0.1),
+            default=30.0,
+            envvar="ORSYNC_TIMEOUT",
+            show_default=True,
+            metavar="SECONDS",
+            help="Timeout of one API request (env ORSYNC_TIMEOUT).",
+        ),
+        click.option("--no-color", is_flag=True, help="No colors (also NO_COLOR)."),
+        click.option("-v", "--verbose", is_flag=True, help="Tracebacks and details on errors."),
+    ]
+    for decorator in reversed(decorators):
+        command = decorator(command)
+    return command
+
+
+def _options(
+    config: str, base_url: str, api_key_env: str, timeout: float, no_color: bool, verbose: bool
+) -> Options:
+    color = not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
+    return Options(config, base_url, api_key_env, timeout, color, verbose)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="orsync")
+def cli() -> None:
+    """Keep OpenRouter observability destinations as code: plan the drift, apply the config."""
+
+
+# Steps shared by the commands ---------------------------------------------------------------
+
+
+def load_desired(options: Options, workspaces: Sequence[str] = ()) -> DesiredState:
+    from orsync.config import load_config
+
+    desired = load_config(options.config)
+    if not workspaces:
+        return desired
+    wanted = {None if w == "default" else w.lower() for w in workspaces}
+    known = {w.id for w in desired.workspaces}
+    unknown = sorted(str(w) for w in wanted - known)
+    if unknown:
+        raise UsageError(
+            f"--workspace {', '.join(unknown)}: not a workspace of {options.config} "
+            "(use the id of a workspace entry, or `default`)"
+        )
+    return replace(desired, workspaces=tuple(w for w in desired.workspaces if w.id in wanted))
+
+
+def open_client(options: Options) -> ApiClient:
+    from orsync.api import ApiClient, check_base_url, read_api_key
+
+    check_base_url(options.base_url)
+    key = read_api_key(options.api_key_env, os.environ)
+    _REDACT.add(key)
+    return ApiClient(options.base_url, key, key_env=options.api_key_env, timeout=options.timeout)
+
+
+def read_live_state(
+    options: Options, workspace_ids: Sequence[str | None], snapshot: str | None
+) -> LiveState:
+    if snapshot is not None:
+        from orsync.snapshot import read_snapshot
+
+        return read_snapshot(snapshot, workspace_ids)
+    from orsync.live import read_live
+
+    with open_client(options) as client:
+        return read_live(client, workspace_ids)
+
+
+def make_plan(options: Options, workspaces: Sequence[str], snapshot: str | None) -> Plan:
+    from orsync.diff import plan_changes
+
+    desired = load_desired(options, workspaces)
+    live = read_live_state(options, [w.id for w in desired.workspaces], snapshot)
+    return plan_changes(desired, live)
+
+
+def render(plan: Plan, output_format: str, color: bool) -> str:
+    if output_format == "json":
+        from orsync.render.json import render_json
+
+        return render_json(plan)
+    if output_format == "markdown":
+        from orsync.render.markdown import render_markdown
+
+        return render_markdown(plan)
+    from orsync.render.text import render_text
+
+    return render_text(plan, color=color)
+
+
+def warn(messages: Sequence[str], color: bool) -> None:
+    for message in messages:
+        prefix = click.style("Warning:", fg="yellow") if color else "Warning:"
+        click.echo(f"{prefix} {_redact(message)}", err=True)
+
+
+# Commands -----------------------------------------------------------------------------------
+
+
+@cli.command()
+@shared_options
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.option("--out", metavar="PLANFILE", help="Save the plan for `orsync apply PLANFILE`.")
+@click.option("--snapshot", metavar="FILE", help="Plan against a saved live state, offline.")
+@click.option(
+    "--workspace", "workspaces", multiple=True, metavar="ID", help="Only this workspace (repeat)."
+)
+def plan(
+    output_format: str,
+    out: str | None,
+    snapshot: str | None,
+    workspaces: tuple[str, ...],
+    **shared: Any,
+) -> int:
+    """Print the drift between the config and live; change nothing.
+
+    Exit 0 when live matches, 2 when there is drift, 1 on error.
+    """
+    options = _options(**shared)
+    result = make_plan(options, workspaces, snapshot)
+    if output_format == "text":
+        warn(result.warnings, options.color)
+    click.echo(render(result, output_format, options.color), nl=False)
+    if out is not None:
+        from orsync.planfile import write_plan_file
+
+        write_plan_file(result, out, workspaces)
+        if output_format == "text":
+            click.echo(f"Saved the plan to {out}; run `orsync apply {out}` to carry it out.")
+    return EXIT_OK if result.in_sync else EXIT_DRIFT
+
+
+@cli.command()
+@shared_options
+@click.option("-o", "--output", required=True, metavar="FILE", help="Where to write the snapshot.")
+@click.option(
+    "--workspace", "workspaces", multiple=True, metavar="ID", help="Only this workspace (repeat)."
+)
+def snapshot(output: str, workspaces: tuple[str, ...], **shared: Any) -> int:
+    """Save the live state as JSON, for offline plans and reviews.
+
+    Reads the workspaces of the config file, or the key's default workspace when there is none.
+    """
+    from orsync.snapshot import write_snapshot
+
+    options = _options(**shared)
+    if os.path.exists(options.config):
+        workspace_ids = [w.id for w in load_desired(options, workspaces).workspaces]
+    else:
+        workspace_ids = [None if w == "default" else w for w in workspaces] or [None]
+    live = read_live_state(options, workspace_ids, None)
+    write_snapshot(live, output)
+    count = sum(len(w.destinations) for w in live.workspaces)
+    click.echo(f"Saved {count} destinations of {len(workspace_ids)} workspace(s) to {output}.")
+    return EXIT_OK
+
+
+@cli.command()
+@shared_options
+def validate(**shared: Any) -> int:
+    """Check the config file offline: no key, no network."""
+    options = _options(**shared)
+    desired = load_desired(options)
+    warn(desired.warnings, options.color)
+    count = sum(len(w.destinations) for w in desired.workspaces)
+    spaces = len(desired.workspaces)
+    click.echo(f"{options.config} is valid: {count} destinations in {spaces} workspace(s).")
+    return EXIT_OK
+
+
+@cli.command()
+@shared_options
+@click.argument("planfile", required=False)
+@click.option("--auto-approve", is_flag=True, help="Do not ask for `yes` before acting.")
+@click.option(
+    "--max-deletes",
+    type=click.IntRange(min=0),
+    default=3,
+    show_default=True,
+    help="Refuse to delete or replace more destinations than this.",
+)
+def apply(planfile: str | None, auto_approve: bool, max_deletes: int, **shared: Any) -> int:
+    """Make live match the config, or carry out a saved plan (PLANFILE).
+
+    Exit 0 when live matches afterwards, 1 on error or refusal, 3 when a safety rule forbids
+    the plan (nothing is changed then).
+    """
+    from orsync import apply as applying
+    from orsync.diff import plan_changes
+    from orsync.live import read_live
+    from orsync.planfile import check_fresh, read_plan_file
+
+    options = _options(**shared)
+    saved = read_plan_file(planfile) if planfile else None
+    if saved is not None:
+        options = replace(options, config=saved.config_path)
+    desired = load_desired(options, saved.workspaces if saved else ())
+    workspace_ids = [w.id for w in desired.workspaces]
+    with open_client(options) as client:
+        current = plan_changes(desired, read_live(client, workspace_ids))
+        if saved is not None and planfile is not None:
+            check_fresh(saved, planfile, current)
+        warn(current.warnings, options.color)
+        click.echo(render(current, "text", options.color), nl=False)
+        if not applying.actionable(current):
+            click.echo("Nothing to apply.")
+            return EXIT_OK
+        applying.check_safety(current, max_deletes)
+        applying.check_creatable(current)
+        if saved is None and not auto_approve:
+            _confirm()
+        with _interrupt_between_steps() as stop_requested:
+            report = applying.apply_plan(
+                current,
+                client,
+                progress=lambda line: click.echo(f"  done: {line}"),
+                should_stop=stop_requested,
+            )
+        if not report.complete:
+            raise ApplyError(_failure_report(report))
+        after = plan_changes(desired, read_live(client, workspace_ids))
+    return _verify(after, options)
+
+
+def _confirm() -> None:
+    if not sys.stdin.isatty():
+        raise UsageError(
+            "apply needs a `yes` and there is no terminal to ask on; "
+            "review the plan and pass --auto-approve"
+        )
+    answer = click.prompt(
+        "Do you want to perform these actions? Only 'yes' will be accepted", default=""
+    )
+    if answer.strip() != "yes":
+        raise UsageError("apply cancelled; nothing was changed")
+
+
+@contextlib.contextmanager
+def _interrupt_between_steps() -> Iterator[Callable[[], bool]]:
+    """Turn the first Ctrl-C into a request to stop after the current step."""
+    requested: list[bool] = []
+
+    def on_interrupt(signum: int, frame: object) -> None:
+        if requested:
+            raise KeyboardInterrupt
+        requested.append(True)
+        click.echo("\nInterrupt: stopping after the current step.", err=True)
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        yield lambda: bool(requested)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _failure_report(report: ApplyReport) -> str:
+    parts = ["apply stopped" + (" on interrupt" if report.interrupted else "")]
+    parts.append("done: " + ("; ".join(report.done) or "nothing"))
+    if report.failed:
+        parts.append(f"failed: {report.failed}")
+    parts.append("not tried: " + ("; ".join(report.not_tried) or "nothing"))
+    parts.append("run `orsync apply` again to finish")
+    return ". ".join(parts)
+
+
+def _verify(after: Plan, options: Options) -> int:
+    from orsync.apply import actionable
+
+    remaining = actionable(after)
+    if not remaining:
+        unmanaged = after.summary()["unmanaged"]
+        note = f" ({unmanaged} unmanaged destinations left as they are)" if unmanaged else ""
+        click.echo(f"Apply complete: live matches {options.config}{note}.")
+        return EXIT_OK
+    click.echo("Apply finished, but live does not match the config yet:")
+    click.echo(render(after, "text", options.color), nl=False)
+    return EXIT_DRIFT
+
+
+# Entry point --------------------------------------------------------------------------------
+
+
+def _redact(text: str) -> str:
+    for secret in _REDACT:
+        text = text.replace(secret, "***")
+    return text
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the CLI and exit with the code SPEC.md gives (usage errors are 1, not click's 2)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    verbose = "-v" in args or "--verbose" in args
+    try:
+        code = cli.main(args=args, prog_name="orsync", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.UsageError as exc:
+        exc.show()
+        code = EXIT_ERROR
+    except click.Abort:
+        click.echo("Aborted.", err=True)
+        code = EXIT_ERROR
+    except OrsyncError as exc:
+        if verbose:
+            traceback.print_exc()
+        click.echo(f"Error: {_redact(str(exc))}", err=True)
+        code = exc.exit_code
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        code = EXIT_ERROR
+    except Exception as exc:
+        if verbose:
+            traceback.print_exc()
+        click.echo(
+            f"Error: internal error: {_redact(repr(exc))} (run with -v for details)", err=True
+        )
+        code = EXIT_ERROR
+    sys.exit(code if isinstance(code, int) else EXIT_OK)

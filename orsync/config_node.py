@@ -1,0 +1,189 @@
+"""A value of the config file together with its place, and typed reads of it.
+
+Every read either returns a checked Python value or raises a ConfigError located by file, line
+and path (`workspaces[0].destinations[2].sampling_rate`). Strings are returned with `${VAR}`
+expanded. Messages say what was expected and what kind of value was found, never the value
+itself, so a secret written in the wrong place is not echoed.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from orsync.errors import ConfigError, format_location
+from orsync.interpolate import InterpolationError, expand
+from orsync.yamlsource import LineMap, YamlPath, format_path
+
+
+@dataclass
+class ConfigContext:
+    """What every node of one file shares: its name, lines, environment and warnings."""
+
+    file: str
+    lines: LineMap
+    environ: Mapping[str, str]
+    warnings: list[str] = field(default_factory=list)
+
+
+def describe(value: object) -> str:
+    """The kind of a value, for "expected ..., got ..." messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    kinds: dict[type, str] = {
+        str: "a string",
+        list: "a list",
+        dict: "a mapping",
+        bytes: "binary data",
+    }
+    return kinds.get(type(value), f"a {type(value).__name__}")
+
+
+def _loose(word: str) -> str:
+    return word.lower().replace("_", "").replace("-", "")
+
+
+def did_you_mean(word: str, options: Iterable[str]) -> str | None:
+    """The option `word` most likely meant, or None when nothing is close.
+
+    In order: the same letters ignoring case, `_` and `-` (`samplingRate`); the one option that
+    `word` begins (`eu` for `europe`); the closest difflib match.
+    """
+    candidates = list(options)
+    for option in candidates:
+        if _loose(option) == _loose(word):
+            return option
+    extending = [option for option in candidates if _loose(option).startswith(_loose(word))]
+    if len(extending) == 1 and len(_loose(word)) >= 2:
+        return extending[0]
+    close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def unknown(what: str, word: str, options: Sequence[str]) -> str:
+    """`<what>, did you mean 'x'?`, or `<what> (expected one of: ...)` when nothing is close."""
+    hint = did_you_mean(word, options)
+    if hint is not None:
+        return f"{what}, did you mean {hint!r}?"
+    return f"{what} (expected one of: {', '.join(options)})"
+
+
+@dataclass(frozen=True)
+class ConfigNode:
+    """One value of the config file, its path from the top, and the file it comes from."""
+
+    value: Any
+    path: YamlPath
+    context: ConfigContext
+
+    @property
+    def line(self) -> int:
+        """The line of this value's key or list item."""
+        return self.context.lines.line(self.path)
+
+    def error(self, problem: str) -> ConfigError:
+        """An error located at this value."""
+        return ConfigError(
+            problem, file=self.context.file, line=self.line, path=format_path(self.path)
+        )
+
+    def warn(self, message: str) -> None:
+        """Record a warning located at this value."""
+        where = format_location(self.context.file, self.line, format_path(self.path), message)
+        self.context.warnings.append(where)
+
+    def child(self, key: Hashable) -> ConfigNode:
+        """The node at `key` of this mapping or list (its value None when absent)."""
+        value = self.value.get(key) if isinstance(self.value, dict) else self.value[key]
+        return ConfigNode(value, (*self.path, key), self.context)
+
+    def entries(self) -> dict[str, ConfigNode]:
+        """The children of a mapping whose keys are all strings, in file order."""
+        if not isinstance(self.value, dict):
+            raise self.error(f"expected a mapping, got {describe(self.value)}")
+        children: dict[str, ConfigNode] = {}
+        for key in self.value:
+            child = self.child(key)
+            if not isinstance(key, str):
+                raise child.error(f"expected a text key, got {describe(key)} (quote it)")
+            children[key] = child
+        return children
+
+    def fields(self, allowed: Sequence[str], required: Sequence[str] = ()) -> dict[str, ConfigNode]:
+        """The children of a mapping whose keys must be among `allowed` and include `required`."""
+        children = self.entries()
+        for key, child in children.items():
+            if key not in allowed:
+                raise child.error(unknown("unknown key", key, allowed))
+        for key in required:
+            if key not in children:
+                raise self.error(f"missing required key {key!r}")
+        return children
+
+    def items(self, what: str = "a list") -> list[ConfigNode]:
+        """The items of a list."""
+        if not isinstance(self.value, list):
+            raise self.error(f"expected {what}, got {describe(self.value)}")
+        return [self.child(index) for index in range(len(self.value))]
+
+    def expanded(self, text: str) -> str:
+        """`text` with `${VAR}` replaced; an unset variable or a malformed reference is an error."""
+        try:
+            expansion = expand(text, self.context.environ)
+        except InterpolationError as exc:
+            raise self.error(str(exc)) from None
+        if expansion.text is None:
+            raise self.error(f"environment variable {expansion.missing[0]} is not set")
+        return expansion.text
+
+    def text(self, *, non_empty: bool = True) -> str:
+        """A string, `${VAR}` expanded; by default it must hold more than blanks."""
+        if not isinstance(self.value, str):
+            raise self.error(f"expected a string, got {describe(self.value)}")
+        text = self.expanded(self.value)
+        if non_empty and not text.strip():
+            raise self.error("expected a non-empty string")
+        return text
+
+    def boolean(self) -> bool:
+        """`true` or `false`."""
+        if not isinstance(self.value, bool):
+            raise self.error(f"expected true or false, got {describe(self.value)}")
+        return self.value
+
+    def number(self) -> int | float:
+        """An int or a float; booleans are not numbers here."""
+        if isinstance(self.value, bool) or not isinstance(self.value, (int, float)):
+            raise self.error(f"expected a number, got {describe(self.value)}")
+        return self.value
+
+    def choice(self, options: Sequence[str], what: str) -> str:
+        """A string among `options`; `what` names it in messages ("region")."""
+        if not isinstance(self.value, str):
+            expected = ", ".join(options)
+            raise self.error(f"expected one of: {expected}; got {describe(self.value)}")
+        word = self.text()
+        if word not in options:
+            raise self.error(unknown(f"unknown {what} {word!r}", word, options))
+        return word
+
+    def plain(self) -> Any:
+        """The value as written, every string in it `${VAR}` expanded; keys must be strings."""
+        if isinstance(self.value, str):
+            return self.expanded(self.value)
+        if isinstance(self.value, list):
+            return [item.plain() for item in self.items()]
+        if isinstance(self.value, dict):
+            return {key: child.plain() for key, child in self.entries().items()}
+        if self.value is None or isinstance(self.value, (bool, int, float)):
+            return self.value
+        kind = describe(self.value)
+        raise self.error(
+            f"expected text, a number, true/false, null, a list or a mapping, got {kind}"
+        )

@@ -1,0 +1,85 @@
+"""Checks of a destination's `config` mapping against its type, turning secrets into `Secret`s.
+
+A known type's keys come from `schema.TYPES` (plus `headers`); an unknown type's config is kept
+as written, since the API adds types faster than orsync learns them. Secret positions are
+`schema.is_secret_key` and every value of `headers`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from orsync import masking, schema
+from orsync.config_node import ConfigNode, describe, unknown
+from orsync.interpolate import InterpolationError, expand
+from orsync.model import Secret, SecretOrigin
+
+PLAIN_SECRET_WARNING = "secret written in plain text; use ${VAR}"
+
+_SNAKE_TAIL = re.compile(r"_([a-z0-9])")
+
+
+def check_config(node: ConfigNode | None, type_name: str, owner: ConfigNode) -> dict[str, Any]:
+    """The declared `config` of a destination of `type_name`; `owner` is the destination.
+
+    `node` is None when the destination has no `config`. A required key of a known type that
+    is left out draws a warning, not an error: users may declare only what they want compared.
+    """
+    known = schema.TYPES.get(type_name)
+    entries = {} if node is None else node.entries()
+    config: dict[str, Any] = {}
+    for key, child in entries.items():
+        if key == schema.HEADERS_KEY:
+            config[key] = _headers(child)
+        elif known is not None and key not in known.keys:
+            raise child.error(_unknown_key(key, known))
+        elif schema.is_secret_key(type_name, key):
+            config[key] = read_secret(child)
+        else:
+            config[key] = child.plain() if known is None else _single_value(child)
+    for key in known.required_keys() if known is not None else ():
+        if key not in config:
+            (node or owner).warn(
+                f"config.{key} is not declared: it is not compared, "
+                "and apply will refuse to create this destination without it"
+            )
+    return config
+
+
+def read_secret(node: ConfigNode) -> Secret:
+    """A value at a secret position: from `${VAR}`, a masked pin, or plain text (warned)."""
+    if not isinstance(node.value, str):
+        raise node.error(f"expected a string (a secret), got {describe(node.value)}")
+    try:
+        expansion = expand(node.value, node.context.environ)
+    except InterpolationError as exc:
+        raise node.error(str(exc)) from None
+    text = expansion.text
+    if expansion.variables or text is None:
+        # An unset variable is no error here: plan reports the secret "not verified".
+        return Secret(SecretOrigin.ENV, text, expansion.variables)
+    if masking.is_masked(text):
+        return Secret(SecretOrigin.PIN, text)
+    node.warn(PLAIN_SECRET_WARNING)
+    return Secret(SecretOrigin.PLAIN, text)
+
+
+def _headers(node: ConfigNode) -> dict[str, Secret]:
+    """`headers`: a mapping of header name to value; values are treated as secrets."""
+    return {name: read_secret(value) for name, value in node.entries().items()}
+
+
+def _single_value(node: ConfigNode) -> Any:
+    if isinstance(node.value, (list, dict)):
+        kind = describe(node.value)
+        raise node.error(f"expected a single value (text, number, true/false or null), got {kind}")
+    return node.plain()
+
+
+def _unknown_key(key: str, known: schema.DestinationType) -> str:
+    what = f"unknown config key for type {known.name}"
+    camel = _SNAKE_TAIL.sub(lambda found: found.group(1).upper(), key)
+    if camel != key and camel in known.keys:
+        return f"{what}, did you mean {camel!r}? (the API wants camelCase)"
+    return unknown(what, key, (*known.keys, schema.HEADERS_KEY))

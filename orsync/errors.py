@@ -1,0 +1,65 @@
+"""The one exception hierarchy: every error knows its exit code and says what and where."""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_DRIFT = 2
+EXIT_POLICY = 3
+
+
+class OrsyncError(Exception):
+    """Base of every error orsync reports to a user; `str()` is the one line shown on stderr."""
+
+    exit_code: int = EXIT_ERROR
+
+
+class UsageError(OrsyncError):
+    """A flag or argument combination that cannot work."""
+
+
+class ConfigError(OrsyncError):
+    """A problem in the config file, located by file, line and path."""
+
+    def __init__(self, problem: str, *, file: str, line: int | None = None, path: str = "") -> None:
+        self.problem = problem
+        self.file = file
+        self.line = line
+        self.path = path
+        super().__init__(format_location(file, line, path, problem))
+
+
+class SnapshotError(OrsyncError):
+    """A snapshot file that cannot be read or is not a live state."""
+
+
+class ApiError(OrsyncError):
+    """The API could not be reached or answered something orsync cannot use."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        self.status = status
+        super().__init__(message)
+
+
+class AuthError(ApiError):
+    """The key is missing, refused, or not a management key."""
+
+
+class StalePlanError(OrsyncError):
+    """A saved plan no longer matches the live state or the config file."""
+
+
+class SafetyError(OrsyncError):
+    """A safety rule (protect, max deletes) forbids the plan; nothing was changed."""
+
+    exit_code = EXIT_POLICY
+
+
+class ApplyError(OrsyncError):
+    """A step of apply failed; the message reports what was and was not done."""
+
+
+def format_location(file: str, line: int | None, path: str, problem: str) -> str:
+    """Render `file:line: path: problem`, leaving out the parts that are unknown."""
+    where = file if line is None else f"{file}:{line}"
+    return f"{where}: {path}: {problem}" if path else f"{where}: {problem}"

@@ -1,0 +1,73 @@
+"""`${VAR}` references in config strings: find them and replace them from the environment.
+
+`${NAME}` is replaced by the variable NAME; `$${` writes a literal `${`. Error messages never
+quote the string itself: it may be a secret, and a mistyped reference may hold one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+# One scan, left to right: an escaped `$${`, a closed reference, or an opening never closed.
+_TOKEN = re.compile(r"\$\$\{|\$\{(?P<name>[^}]*)\}|\$\{")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+class InterpolationError(ValueError):
+    """A malformed `${...}` reference; the message names no part of the string."""
+
+
+@dataclass(frozen=True)
+class Expansion:
+    """A string with its references replaced.
+
+    `text` is None when a referenced variable is unset; `variables` lists every referenced name
+    once, in order, and `missing` the unset ones.
+    """
+
+    text: str | None
+    variables: tuple[str, ...]
+    missing: tuple[str, ...]
+
+
+def has_reference(text: str) -> bool:
+    """Whether the string holds `${`: a reference, an escape, or a malformed one."""
+    return "${" in text
+
+
+def expand(text: str, environ: Mapping[str, str]) -> Expansion:
+    """Replace `${VAR}` from `environ` and `$${` by `${`; raise InterpolationError if malformed."""
+    if not has_reference(text):
+        return Expansion(text, (), ())
+    pieces: list[str] = []
+    variables: list[str] = []
+    position = 0
+    for token in _TOKEN.finditer(text):
+        pieces.append(text[position : token.start()])
+        position = token.end()
+        if token.group(0) == "$${":
+            pieces.append("${")
+            continue
+        name = _reference_name(token)
+        if name not in variables:
+            variables.append(name)
+        pieces.append(environ.get(name, ""))
+    pieces.append(text[position:])
+    missing = tuple(name for name in variables if name not in environ)
+    return Expansion(None if missing else "".join(pieces), tuple(variables), missing)
+
+
+def _reference_name(token: re.Match[str]) -> str:
+    name = token.group("name")
+    if name is None:
+        raise InterpolationError("'${' is never closed by '}' (write '$${' for a literal '${')")
+    if not name:
+        raise InterpolationError("'${}' names no environment variable")
+    if not _NAME.fullmatch(name):
+        raise InterpolationError(
+            "'${...}' must hold an environment variable name "
+            "(letters, digits and _, not starting with a digit)"
+        )
+    return name

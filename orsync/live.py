@@ -1,0 +1,142 @@
+"""Live state: API items checked and typed into `LiveDestination`s, and read for each workspace."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from orsync.errors import ApiError
+from orsync.model import LiveDestination, LiveState, LiveWorkspace, Secret, SecretOrigin
+from orsync.schema import (
+    BROADCAST_FLAGS,
+    FIELD_DEFAULTS,
+    HEADERS_KEY,
+    REGIONS_DEFAULT,
+    is_secret_key,
+)
+
+if TYPE_CHECKING:
+    from orsync.api import ApiClient
+
+# Fields the API may leave out (newer ones); absent means the API's default.
+_OPTIONAL_FIELDS: Mapping[str, Any] = {
+    **{flag: False for flag in BROADCAST_FLAGS},
+    "regions": list(REGIONS_DEFAULT),
+}
+_BOOL_FIELDS = ("enabled", "privacy_mode", *BROADCAST_FLAGS)
+
+
+class _Shape:
+    """Checks one item and names it in every complaint."""
+
+    def __init__(self, item: Mapping[str, Any], where: str) -> None:
+        self.item = item
+        self.where = where
+
+    def fail(self, problem: str) -> ApiError:
+        return ApiError(f"unexpected API answer: {self.where}: {problem}")
+
+    def string(self, key: str, *, optional: bool = False) -> str | None:
+        value = self.item.get(key)
+        if value is None and optional:
+            return None
+        if not isinstance(value, str) or not value:
+            raise self.fail(f"`{key}` is not a non-empty string")
+        return value
+
+    def boolean(self, key: str) -> bool:
+        value = self.item.get(key, _OPTIONAL_FIELDS.get(key))
+        if not isinstance(value, bool):
+            raise self.fail(f"`{key}` is not true or false")
+        return value
+
+    def number(self, key: str) -> float | int:
+        value = self.item.get(key)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.fail(f"`{key}` is not a number")
+        return value
+
+    def string_list(self, key: str, *, nullable: bool) -> list[str] | None:
+        value = self.item.get(key, _OPTIONAL_FIELDS.get(key))
+        if value is None and nullable:
+            return None
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(f"`{key}` is not a list of strings")
+        return list(value)
+
+    def mapping(self, key: str, *, nullable: bool) -> Mapping[str, Any] | None:
+        value = self.item.get(key)
+        if value is None and nullable:
+            return None
+        if not isinstance(value, Mapping):
+            raise self.fail(f"`{key}` is not an object")
+        return value
+
+
+def parse_destination(item: Any, where: str) -> LiveDestination:
+    """Check one destination item from the API and type it; raise ApiError naming what is wrong."""
+    if not isinstance(item, Mapping):
+        raise ApiError(f"unexpected API answer: {where} is not an object")
+    shape = _Shape(item, where)
+    identifier = shape.string("id")
+    assert identifier is not None
+    shape.where = f"destination {identifier}"
+    type_name = shape.string("type")
+    assert type_name is not None
+    fields: dict[str, Any] = {name: shape.boolean(name) for name in _BOOL_FIELDS}
+    fields["sampling_rate"] = shape.number("sampling_rate")
+    fields["api_key_hashes"] = shape.string_list("api_key_hashes", nullable=True)
+    fields["filter_rules"] = shape.mapping("filter_rules", nullable=True)
+    fields["regions"] = shape.string_list("regions", nullable=False)
+    ordered = {name: fields[name] for name in (*FIELD_DEFAULTS, "regions")}
+    config = shape.mapping("config", nullable=False)
+    assert config is not None
+    return LiveDestination(
+        id=identifier,
+        workspace_id=shape.string("workspace_id", optional=True),
+        name=shape.string("name", optional=True),
+        type=type_name,
+        fields=ordered,
+        config=_wrap_secrets(type_name, config),
+        raw=dict(item),
+    )
+
+
+def _wrap_secrets(type_name: str, config: Mapping[str, Any]) -> dict[str, Any]:
+    """Wrap every secret value as a LIVE `Secret`, so that no later step can print it."""
+    wrapped: dict[str, Any] = {}
+    for key, value in config.items():
+        if key == HEADERS_KEY and isinstance(value, Mapping):
+            wrapped[key] = {h: _live_secret(v) for h, v in value.items()}
+        elif is_secret_key(type_name, key):
+            wrapped[key] = _live_secret(value)
+        else:
+            wrapped[key] = value
+    return wrapped
+
+
+def _live_secret(value: Any) -> Any:
+    return Secret(SecretOrigin.LIVE, value) if isinstance(value, str) else value
+
+
+def parse_workspace(workspace_id: str | None, items: Sequence[Any]) -> LiveWorkspace:
+    """Type the list of items of one workspace."""
+    label = workspace_id or "default workspace"
+    parsed = tuple(
+        parse_destination(item, f"{label}, item {index}") for index, item in enumerate(items)
+    )
+    return LiveWorkspace(workspace_id, parsed)
+
+
+def read_live(
+    client: ApiClient, workspace_ids: Sequence[str | None], *, concurrency: int = 8
+) -> LiveState:
+    """List the destinations of every workspace, several workspaces at a time."""
+    if len(workspace_ids) <= 1 or concurrency <= 1:
+        lists = [client.list_destinations(w) for w in workspace_ids]
+    else:
+        with ThreadPoolExecutor(max_workers=min(concurrency, len(workspace_ids))) as pool:
+            lists = list(pool.map(client.list_destinations, workspace_ids))
+    pairs = zip(workspace_ids, lists, strict=True)
+    return LiveState(tuple(parse_workspace(w, items) for w, items in pairs))

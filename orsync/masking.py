@@ -1,0 +1,92 @@
+"""How the API masks secrets, how orsync masks them for display, and how secrets are compared.
+
+No masking rule is documented. Seen forms: a kept prefix of any length (or stars), `...`, then
+the last 4 characters (`sk-l...AbCd`, `****...AbCd`); stars alone (`********`); and, for a few
+keys, the value unmasked. The safe reading, used here: a live `P...T` matches a secret S when S
+ends with T and P is all stars or S starts with P; stars alone cannot be compared.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+
+_MASK = re.compile(r"^(?P<prefix>.*?)\.\.\.(?P<tail>[^.]{1,16})$", re.DOTALL)
+_STARS = re.compile(r"^\*+$")
+# Below this length even the last 4 characters would give away too much of a secret.
+_MIN_LENGTH_FOR_TAIL = 12
+
+
+class Verdict(enum.Enum):
+    """The outcome of comparing a declared secret with what the API shows."""
+
+    MATCH = "match"
+    DIFFER = "differ"
+    UNVERIFIABLE = "unverifiable"
+
+
+def is_stars(value: str) -> bool:
+    """A mask that keeps nothing of the secret (`********`)."""
+    return bool(_STARS.match(value))
+
+
+def parse_mask(value: str) -> tuple[str, str] | None:
+    """Split a mask `P...T` into `(P, T)`; None when the value is not of that form."""
+    found = _MASK.match(value)
+    if found is None:
+        return None
+    return found.group("prefix"), found.group("tail")
+
+
+def is_masked(value: str) -> bool:
+    """Whether a value is a mask rather than a secret in clear."""
+    return is_stars(value) or parse_mask(value) is not None
+
+
+def tail_mask(value: str) -> str:
+    """The display form of a secret orsync knows in clear: `...WxYz`, or stars when short."""
+    if len(value) >= _MIN_LENGTH_FOR_TAIL:
+        return "..." + value[-4:]
+    return "********"
+
+
+def display_live(value: str) -> str:
+    """The display form of a value the API returned for a secret key: its mask, never more."""
+    return value if is_masked(value) else tail_mask(value)
+
+
+def _prefix_fits(prefix: str, secret: str) -> bool:
+    return prefix == "" or is_stars(prefix) or secret.startswith(prefix)
+
+
+def compare_clear(secret: str, live: str) -> Verdict:
+    """Compare a secret known in clear with the value the API returned for it."""
+    if is_stars(live):
+        return Verdict.UNVERIFIABLE
+    mask = parse_mask(live)
+    if mask is None:
+        return Verdict.MATCH if secret == live else Verdict.DIFFER
+    prefix, tail = mask
+    if secret.endswith(tail) and _prefix_fits(prefix, secret):
+        return Verdict.MATCH
+    return Verdict.DIFFER
+
+
+def compare_pin(pin: str, live: str) -> Verdict:
+    """Compare a masked pin copied from the API (`sk-l...AbCd`) with the live value."""
+    pin_mask = parse_mask(pin)
+    if pin_mask is None or is_stars(live):
+        return Verdict.UNVERIFIABLE
+    live_mask = parse_mask(live)
+    if live_mask is None:
+        # The API returned the value in clear; the pin is then checked like a mask of it.
+        return compare_clear(live, pin)
+    (pin_prefix, pin_tail), (live_prefix, live_tail) = pin_mask, live_mask
+    if pin_tail != live_tail:
+        return Verdict.DIFFER
+    prefixes_agree = (
+        pin_prefix == live_prefix
+        or _prefix_fits(pin_prefix, live_prefix)
+        or _prefix_fits(live_prefix, pin_prefix)
+    )
+    return Verdict.MATCH if prefixes_agree else Verdict.DIFFER

@@ -1,0 +1,154 @@
+"""The core values: secrets, desired and live destinations, and the states they make up."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from orsync import masking
+
+
+class SecretOrigin(enum.Enum):
+    """Where a secret value came from."""
+
+    ENV = "env"  # `${VAR}` in the config file
+    PIN = "pin"  # a mask copied from the API, compared as a fingerprint
+    PLAIN = "plain"  # written in clear in the config file (works, draws a warning)
+    LIVE = "live"  # as the API returned it: usually masked, sometimes in clear
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A secret value whose `str()` and `repr()` are only its mask, so it cannot leak by accident.
+
+    `value` is the clear text when known (ENV resolved, PLAIN), the mask for PIN, the value the
+    API returned for LIVE, and None for an ENV secret whose variables are unset.
+    """
+
+    origin: SecretOrigin
+    value: str | None = field(repr=False)
+    variables: tuple[str, ...] = ()
+
+    @property
+    def known(self) -> bool:
+        """Whether orsync knows the secret in clear, so it can compare it and send it."""
+        return self.value is not None and self.origin in (SecretOrigin.ENV, SecretOrigin.PLAIN)
+
+    def mask(self) -> str:
+        """The only form of this secret that may be shown."""
+        if self.value is None:
+            names = ", ".join(f"${{{v}}}" for v in self.variables)
+            return f"{names} (not set)"
+        if self.origin is SecretOrigin.PIN:
+            return self.value
+        if self.origin is SecretOrigin.LIVE:
+            return masking.display_live(self.value)
+        return masking.tail_mask(self.value)
+
+    def __str__(self) -> str:
+        return self.mask()
+
+    def __repr__(self) -> str:
+        return f"Secret({self.mask()!r})"
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a declaration stands in the config file."""
+
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True)
+class DesiredDestination:
+    """A destination as the config file declares it, with defaults applied.
+
+    `fields` holds every compared top-level field (enabled, sampling_rate, ...), resolved from the
+    destination, then `defaults`, then the API's create default; `regions` only when declared.
+    `config` holds only the declared keys; secret values are `Secret`s.
+    """
+
+    workspace_id: str | None
+    name: str
+    type: str
+    fields: Mapping[str, Any]
+    config: Mapping[str, Any]
+    source: Source
+    id: str | None = None
+    ignore: tuple[str, ...] = ()
+    protect: bool = False
+
+
+@dataclass(frozen=True)
+class WorkspaceConfig:
+    """One workspace entry of the config file; `id` None means the key's default workspace."""
+
+    id: str | None
+    unmanaged: str  # "report" | "ignore" | "delete"
+    destinations: tuple[DesiredDestination, ...]
+    source: Source
+
+
+@dataclass(frozen=True)
+class DesiredState:
+    """Everything the config file says, checked, with the warnings met while reading it."""
+
+    path: str
+    workspaces: tuple[WorkspaceConfig, ...]
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LiveDestination:
+    """A destination as the API returned it, its shape checked.
+
+    `fields` and `config` are the compared parts (secret config values wrapped as LIVE
+    `Secret`s); `raw` is the item as returned (already masked by the API) for snapshots.
+    """
+
+    id: str
+    workspace_id: str | None
+    name: str | None
+    type: str
+    fields: Mapping[str, Any]
+    config: Mapping[str, Any]
+    raw: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class LiveWorkspace:
+    """The live destinations of one workspace; `id` None is the key's default workspace."""
+
+    id: str | None
+    destinations: tuple[LiveDestination, ...]
+
+
+@dataclass(frozen=True)
+class LiveState:
+    """The live destinations of every workspace orsync looked at."""
+
+    workspaces: tuple[LiveWorkspace, ...]
+
+    def workspace(self, workspace_id: str | None) -> LiveWorkspace | None:
+        for candidate in self.workspaces:
+            if candidate.id == workspace_id:
+                return candidate
+        return None
+
+    def fingerprint(self) -> str:
+        """A hash of every live item, independent of list order, to tell whether live changed."""
+        items = sorted(
+            (json.dumps(d.raw, sort_keys=True, default=str), str(w.id))
+            for w in self.workspaces
+            for d in w.destinations
+        )
+        digest = hashlib.sha256(json.dumps(items).encode())
+        return "sha256:" + digest.hexdigest()

@@ -1,0 +1,96 @@
+"""Canonical forms for comparison, so that only real differences count as drift.
+
+Numbers compare by value (1 == 1.0), `api_key_hashes` and `regions` as sets, `filter_rules` with
+its defaults filled in, URLs without a trailing slash and with scheme and host in lower case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from orsync.schema import REGIONS_DEFAULT
+
+
+def normalize_url(text: str) -> str:
+    """`HTTPS://Example.COM/path/` -> `https://example.com/path`; other strings unchanged."""
+    if not text.lower().startswith(("http://", "https://")):
+        return text
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return text
+    if not parts.netloc:
+        return text
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    netloc = f"{userinfo}@{hostport.lower()}" if userinfo else hostport.lower()
+    path = parts.path.rstrip("/")
+    return urlunsplit((parts.scheme.lower(), netloc, path, parts.query, parts.fragment))
+
+
+def normalize_value(value: Any) -> Any:
+    """The generic canonical form: numbers by value, URLs normalized, containers recursively.
+
+    Numbers are tagged so that `True` (which Python holds equal to 1) never matches `1`.
+    """
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, (int, float)):
+        return ("number", float(value))
+    if isinstance(value, str):
+        return normalize_url(value)
+    if isinstance(value, Mapping):
+        return {str(k): normalize_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [normalize_value(v) for v in value]
+    return value
+
+
+def _as_set(value: Any) -> Any:
+    if not isinstance(value, (list, tuple)):
+        return normalize_value(value)
+    # repr() orders values of mixed types without comparing them to each other.
+    return sorted({repr(normalize_value(v)): normalize_value(v) for v in value}.items())
+
+
+def _filter_rule(rule: Any) -> Any:
+    if not isinstance(rule, Mapping):
+        return normalize_value(rule)
+    normal = {str(k): normalize_value(v) for k, v in rule.items()}
+    # A rule's value is optional (exists/not_exists take none): absent and null mean the same.
+    if normal.get("value") is None:
+        normal.pop("value", None)
+    return normal
+
+
+def _filter_group(group: Any) -> Any:
+    if not isinstance(group, Mapping):
+        return normalize_value(group)
+    normal = {str(k): normalize_value(v) for k, v in group.items()}
+    normal["logic"] = normal.get("logic") or "and"
+    rules = group.get("rules")
+    normal["rules"] = [_filter_rule(r) for r in rules] if isinstance(rules, list) else rules
+    return normal
+
+
+def normalize_filter_rules(value: Any) -> Any:
+    """`filter_rules` with `enabled` (true) and each group's `logic` ("and") filled in."""
+    if not isinstance(value, Mapping):
+        return normalize_value(value)
+    normal = {str(k): normalize_value(v) for k, v in value.items()}
+    normal["enabled"] = True if value.get("enabled") is None else value.get("enabled")
+    groups = value.get("groups")
+    normal["groups"] = [_filter_group(g) for g in groups] if isinstance(groups, list) else groups
+    return normal
+
+
+def normalize_field(name: str, value: Any) -> Any:
+    """The canonical form of a top-level destination field."""
+    if name == "api_key_hashes":
+        return _as_set(value)
+    if name == "regions":
+        return _as_set(list(REGIONS_DEFAULT) if value is None else value)
+    if name == "filter_rules":
+        return normalize_filter_rules(value)
+    return normalize_value(value)

@@ -1,0 +1,121 @@
+"""The plan: what differs between the config and live, as a value renderers and apply consume."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from orsync.model import DesiredDestination, LiveDestination, Secret
+
+FORMAT_VERSION = 1
+
+
+class Action(enum.StrEnum):
+    """What a change does to a destination."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    REPLACE = "replace"
+    DELETE = "delete"
+    UNMANAGED = "unmanaged"
+
+
+# Summary keys in the order the spec shows them.
+SUMMARY_KEYS = ("create", "update", "replace", "delete", "unmanaged", "unchanged")
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One field that differs; `before`/`after` are `Secret`s when the field is sensitive."""
+
+    path: str
+    before: Any
+    after: Any
+    sensitive: bool = False
+
+
+@dataclass(frozen=True)
+class Change:
+    """One destination to create, update, replace or delete, or an unmanaged one to report.
+
+    `desired` and `live` are what the change was computed from; apply builds requests from them.
+    They are never serialized.
+    """
+
+    action: Action
+    workspace_id: str | None
+    name: str | None
+    type: str
+    id: str | None
+    fields: tuple[FieldChange, ...] = ()
+    source: str | None = None
+    protect: bool = False
+    desired: DesiredDestination | None = field(default=None, compare=False, repr=False)
+    live: LiveDestination | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The changes, the count of unchanged destinations, the warnings, and what live looked like."""
+
+    changes: tuple[Change, ...]
+    unchanged: int
+    warnings: tuple[str, ...]
+    live_fingerprint: str
+    config_path: str
+
+    @property
+    def in_sync(self) -> bool:
+        return not self.changes
+
+    def summary(self) -> dict[str, int]:
+        counts = dict.fromkeys(SUMMARY_KEYS, 0)
+        for change in self.changes:
+            counts[change.action.value] += 1
+        counts["unchanged"] = self.unchanged
+        return counts
+
+
+def public_value(value: Any) -> Any:
+    """A JSON-ready copy of a value with every `Secret` replaced by its mask."""
+    if isinstance(value, Secret):
+        return value.mask()
+    if isinstance(value, Mapping):
+        return {str(k): public_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [public_value(v) for v in value]
+    return value
+
+
+def field_to_json(change: FieldChange) -> dict[str, Any]:
+    return {
+        "path": change.path,
+        "before": public_value(change.before),
+        "after": public_value(change.after),
+        "sensitive": change.sensitive,
+    }
+
+
+def change_to_json(change: Change) -> dict[str, Any]:
+    return {
+        "action": change.action.value,
+        "workspace_id": change.workspace_id,
+        "name": change.name,
+        "type": change.type,
+        "id": change.id,
+        "source": change.source,
+        "fields": [field_to_json(f) for f in change.fields],
+    }
+
+
+def plan_to_json(plan: Plan) -> dict[str, Any]:
+    """The plan as the JSON document `--format json` prints (SPEC.md, Output)."""
+    return {
+        "format_version": FORMAT_VERSION,
+        "in_sync": plan.in_sync,
+        "summary": plan.summary(),
+        "changes": [change_to_json(c) for c in plan.changes],
+        "warnings": list(plan.warnings),
+    }

@@ -1,0 +1,112 @@
+"""Saved plans: `orsync plan --out FILE` writes one, `orsync apply FILE` carries it out.
+
+A plan file holds the plan's JSON form (secrets only as masks), the fingerprint of the live
+state the plan saw, and a hash of the config file, so apply can refuse a plan gone stale.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from orsync.errors import OrsyncError, StalePlanError
+from orsync.plan import Plan, plan_to_json
+
+PLAN_FILE_VERSION = 1
+
+
+class PlanFileError(OrsyncError):
+    """A plan file that cannot be read or is not a plan file."""
+
+
+@dataclass(frozen=True)
+class SavedPlan:
+    """What a plan file says: the plan, and what it was made from."""
+
+    config_path: str
+    config_sha256: str
+    live_fingerprint: str
+    workspaces: tuple[str, ...]
+    plan: dict[str, Any]
+
+
+def config_digest(path: str) -> str:
+    """The sha256 of the config file's bytes."""
+    try:
+        with open(path, "rb") as stream:
+            return "sha256:" + hashlib.sha256(stream.read()).hexdigest()
+    except OSError as exc:
+        raise PlanFileError(f"{path}: cannot read the config file: {exc.strerror}") from exc
+
+
+def write_plan_file(plan: Plan, path: str, workspaces: tuple[str, ...] = ()) -> None:
+    """Write the plan atomically; it holds masks, never a secret."""
+    document = {
+        "orsync_plan": PLAN_FILE_VERSION,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "config_path": os.path.abspath(plan.config_path),
+        "config_sha256": config_digest(plan.config_path),
+        "live_fingerprint": plan.live_fingerprint,
+        "workspaces": list(workspaces),
+        "plan": plan_to_json(plan),
+    }
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=".orsync-plan-", dir=directory)
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            json.dump(document, stream, indent=2)
+            stream.write("\n")
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise PlanFileError(f"{path}: cannot write the plan: {exc.strerror}") from exc
+
+
+def read_plan_file(path: str) -> SavedPlan:
+    """Read and check a plan file."""
+    try:
+        with open(path, encoding="utf-8") as stream:
+            document = json.load(stream)
+    except FileNotFoundError:
+        raise PlanFileError(f"{path}: no such plan file") from None
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise PlanFileError(f"{path}: not a plan file (not JSON)") from None
+    except OSError as exc:
+        raise PlanFileError(f"{path}: cannot read the plan: {exc.strerror}") from None
+    if not isinstance(document, dict) or document.get("orsync_plan") != PLAN_FILE_VERSION:
+        raise PlanFileError(f"{path}: not a plan file of this orsync version")
+    try:
+        workspaces = tuple(str(w) for w in document["workspaces"])
+        saved = SavedPlan(
+            config_path=str(document["config_path"]),
+            config_sha256=str(document["config_sha256"]),
+            live_fingerprint=str(document["live_fingerprint"]),
+            workspaces=workspaces,
+            plan=dict(document["plan"]),
+        )
+    except (KeyError, TypeError, ValueError):
+        raise PlanFileError(f"{path}: the plan file is incomplete") from None
+    return saved
+
+
+def check_fresh(saved: SavedPlan, path: str, current: Plan) -> None:
+    """Refuse a saved plan when the config file, live state or resulting plan changed since."""
+    if config_digest(saved.config_path) != saved.config_sha256:
+        raise StalePlanError(
+            f"saved plan is stale: {saved.config_path} changed since {path} was made; "
+            "run `orsync plan --out` again"
+        )
+    if current.live_fingerprint != saved.live_fingerprint:
+        raise StalePlanError(
+            f"saved plan is stale: the live destinations changed since {path} was made; "
+            "run `orsync plan --out` again"
+        )
+    if plan_to_json(current)["changes"] != saved.plan.get("changes"):
+        raise StalePlanError(
+            f"saved plan is stale: the config now gives a different plan than {path} "
+            "(an environment variable changed?); run `orsync plan --out` again"
+        )

@@ -1,0 +1,1 @@
+"""Renderers: each turns a Plan into one output format, and does nothing else."""

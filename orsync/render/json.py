@@ -1,0 +1,11 @@
+"""`--format json`: one JSON document on stdout, as SPEC.md shows."""
+
+from __future__ import annotations
+
+import json
+
+from orsync.plan import Plan, plan_to_json
+
+
+def render_json(plan: Plan) -> str:
+    return json.dumps(plan_to_json(plan), indent=2) + "\n"

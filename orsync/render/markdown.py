@@ -1,0 +1,55 @@
+"""`--format markdown`: the plan for a pull-request comment."""
+
+from __future__ import annotations
+
+from orsync.plan import Action, Change, Plan
+from orsync.render.text import summary_line
+from orsync.render.values import show_single, show_transition, workspace_label
+
+_HEADING = {
+    Action.CREATE: "Create",
+    Action.UPDATE: "Update",
+    Action.REPLACE: "Replace",
+    Action.DELETE: "Delete",
+    Action.UNMANAGED: "Unmanaged",
+}
+
+
+def _cell(text: str) -> str:
+    """Escape what would break a table cell or start markup."""
+    return "`" + text.replace("`", "'").replace("|", "\\|").replace("\n", " ") + "`"
+
+
+def render_markdown(plan: Plan) -> str:
+    lines = ["### orsync plan", "", f"**{summary_line(plan)}**", ""]
+    for change in plan.changes:
+        lines.extend(_section(change))
+    if plan.warnings:
+        lines.append("<details><summary>Warnings</summary>")
+        lines.append("")
+        lines.extend(f"- {_cell(w)}" for w in plan.warnings)
+        lines.extend(["", "</details>", ""])
+    return "\n".join(lines)
+
+
+def _section(change: Change) -> list[str]:
+    name = change.name if change.name is not None else "(unnamed)"
+    where = f" ({_cell(change.source)})" if change.source else ""
+    lines = [
+        f"#### {_HEADING[change.action]}: {_cell(name)} ({change.type}, "
+        f"{workspace_label(change.workspace_id)}){where}",
+        "",
+    ]
+    if change.id:
+        lines.extend([f"id: {_cell(change.id)}", ""])
+    if change.action in (Action.UPDATE, Action.REPLACE, Action.CREATE):
+        lines.extend(["| field | change |", "| --- | --- |"])
+        for field in change.fields:
+            text = (
+                show_single(field, field.after)
+                if change.action is Action.CREATE
+                else show_transition(field)
+            )
+            lines.append(f"| {_cell(field.path)} | {_cell(text)} |")
+        lines.append("")
+    return lines

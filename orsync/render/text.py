@@ -1,0 +1,94 @@
+"""The text plan, in the spirit of Terraform: one block per destination, then a summary line."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import click
+
+from orsync.plan import Action, Change, FieldChange, Plan
+from orsync.render.values import show_single, show_transition, show_value, workspace_label
+
+_SYMBOL = {
+    Action.CREATE: "+",
+    Action.UPDATE: "~",
+    Action.REPLACE: "-/+",
+    Action.DELETE: "-",
+    Action.UNMANAGED: "?",
+}
+_COLOR = {
+    Action.CREATE: "green",
+    Action.UPDATE: "yellow",
+    Action.REPLACE: "magenta",
+    Action.DELETE: "red",
+    Action.UNMANAGED: "cyan",
+}
+_VERB = {
+    Action.CREATE: "will be created",
+    Action.UPDATE: "will be updated in place",
+    Action.REPLACE: "must be replaced (type changed: deleted, then created anew)",
+    Action.DELETE: "will be destroyed (not in the config; unmanaged: delete)",
+    Action.UNMANAGED: "is live but not in the config (unmanaged)",
+}
+# Fields of a removed or unmanaged destination worth a reviewer's eye; the rest is noise.
+_SHOWN_WHEN_REMOVED = ("enabled", "sampling_rate", "privacy_mode")
+
+
+def render_text(plan: Plan, *, color: bool = False) -> str:
+    """The whole plan as text; `color` adds ANSI colors (for a terminal only)."""
+    lines: list[str] = []
+    workspace: object = object()
+    for change in plan.changes:
+        if change.workspace_id != workspace:
+            workspace = change.workspace_id
+            lines.append(_paint(f"{workspace_label(change.workspace_id)}:", "bright_white", color))
+        lines.extend(_block(change, color))
+        lines.append("")
+    lines.append(summary_line(plan))
+    return "\n".join(lines) + "\n"
+
+
+def summary_line(plan: Plan) -> str:
+    if plan.in_sync:
+        return f"No changes. Live destinations match {plan.config_path}."
+    counts = plan.summary()
+    return (
+        f"Plan: {counts['create']} to add, {counts['update']} to change, "
+        f"{counts['replace']} to replace, {counts['delete']} to destroy, "
+        f"{counts['unmanaged']} unmanaged."
+    )
+
+
+def _block(change: Change, color: bool) -> Iterator[str]:
+    symbol = _SYMBOL[change.action]
+    name = change.name if change.name is not None else "(unnamed)"
+    where = f"  ({change.source})" if change.source else ""
+    yield _paint(f"  # {change.type} {name!r} {_VERB[change.action]}{where}", "bright_black", color)
+    yield _paint(f"  {symbol} destination {show_value(name)} {{", _COLOR[change.action], color)
+    rows = list(_rows(change))
+    width = max((len(path) for _, path, _ in rows), default=0)
+    if change.id:
+        width = max(width, 2)
+        yield f"        {'id'.ljust(width)} = {show_value(change.id)}"
+    for mark, path, text in rows:
+        line = f"      {mark} {path.ljust(width)} = {text}"
+        yield _paint(line, _COLOR[change.action], color) if mark.strip() else line
+    yield "    }"
+
+
+def _rows(change: Change) -> Iterator[tuple[str, str, str]]:
+    for field in change.fields:
+        if change.action in (Action.UPDATE, Action.REPLACE):
+            yield "~", field.path, show_transition(field)
+        elif change.action is Action.CREATE:
+            yield "+", field.path, show_single(field, field.after)
+        elif _worth_showing(field):
+            yield " ", field.path, show_single(field, field.before)
+
+
+def _worth_showing(field: FieldChange) -> bool:
+    return field.path.startswith("config.") or field.path in _SHOWN_WHEN_REMOVED
+
+
+def _paint(text: str, color_name: str, color: bool) -> str:
+    return click.style(text, fg=color_name) if color else text

@@ -1,0 +1,35 @@
+"""How plan values are written in the human formats: JSON-like scalars, secrets as masks."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from orsync.plan import FieldChange, public_value
+
+
+def show_value(value: Any) -> str:
+    """A value as a reader sees it: `true`, `0.5`, `"text"`, `["a", "b"]`, a mask for a secret."""
+    return json.dumps(public_value(value), ensure_ascii=False, separators=(", ", ": "))
+
+
+def show_sensitive(value: Any) -> str:
+    return "(none)" if value is None else str(public_value(value))
+
+
+def show_transition(change: FieldChange) -> str:
+    """`before -> after` for an update, with secrets as `(sensitive) ...AbCd -> ...WxYz`."""
+    if change.sensitive:
+        return f"(sensitive) {show_sensitive(change.before)} -> {show_sensitive(change.after)}"
+    return f"{show_value(change.before)} -> {show_value(change.after)}"
+
+
+def show_single(change: FieldChange, value: Any) -> str:
+    """One side of a field: for a create, or a destination being removed or reported."""
+    if change.sensitive:
+        return f"(sensitive) {show_sensitive(value)}"
+    return show_value(value)
+
+
+def workspace_label(workspace_id: str | None) -> str:
+    return f"workspace {workspace_id}" if workspace_id else "default workspace"

@@ -1,0 +1,129 @@
+"""Saved live states: written by `orsync snapshot`, read by `orsync plan --snapshot`.
+
+A snapshot is `{"orsync_snapshot": 1, "workspaces": [{"workspace_id": ..., "data": [...]}]}`
+holding the items as the API returned them, with any secret the API left in clear masked, so
+the file is safe to keep. A raw list response `{"data": [...], "total_count": N}` is read too,
+as the default workspace.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from orsync import masking
+from orsync.errors import ApiError, SnapshotError
+from orsync.live import parse_workspace
+from orsync.model import LiveState
+from orsync.schema import HEADERS_KEY, is_secret_key
+
+SNAPSHOT_VERSION = 1
+
+
+def snapshot_document(live: LiveState) -> dict[str, Any]:
+    """The JSON document of a snapshot, with no secret in clear."""
+    return {
+        "orsync_snapshot": SNAPSHOT_VERSION,
+        "taken_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "workspaces": [
+            {
+                "workspace_id": workspace.id,
+                "data": [_scrub(d.raw) for d in workspace.destinations],
+                "total_count": len(workspace.destinations),
+            }
+            for workspace in live.workspaces
+        ],
+    }
+
+
+def _scrub(item: Mapping[str, Any]) -> dict[str, Any]:
+    """Mask secret config values the API returned in clear (it does so for some keys)."""
+    copy = dict(item)
+    config = item.get("config")
+    type_name = str(item.get("type", ""))
+    if isinstance(config, Mapping):
+        clean: dict[str, Any] = {}
+        for key, value in config.items():
+            if key == HEADERS_KEY and isinstance(value, Mapping):
+                clean[key] = {h: _mask_text(v) for h, v in value.items()}
+            elif is_secret_key(type_name, key):
+                clean[key] = _mask_text(value)
+            else:
+                clean[key] = value
+        copy["config"] = clean
+    return copy
+
+
+def _mask_text(value: Any) -> Any:
+    return masking.display_live(value) if isinstance(value, str) else value
+
+
+def write_snapshot(live: LiveState, path: str) -> None:
+    """Write the snapshot atomically, so a failed write never leaves half a file."""
+    text = json.dumps(snapshot_document(live), indent=2, sort_keys=False) + "\n"
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=".orsync-", dir=directory)
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise SnapshotError(f"{path}: cannot write the snapshot: {exc.strerror}") from exc
+
+
+def read_snapshot(path: str, workspace_ids: Sequence[str | None]) -> LiveState:
+    """Read a snapshot (or a raw list response) and return the live state of `workspace_ids`."""
+    document = _load_json(path)
+    lists = _workspace_lists(document, path)
+    workspaces = []
+    for workspace_id in workspace_ids:
+        if workspace_id not in lists:
+            label = f"workspace {workspace_id}" if workspace_id else "the default workspace"
+            raise SnapshotError(f"{path}: the snapshot has no destinations for {label}")
+        try:
+            workspaces.append(parse_workspace(workspace_id, lists[workspace_id]))
+        except ApiError as exc:
+            raise SnapshotError(f"{path}: {exc}".replace("unexpected API answer: ", "")) from exc
+    return LiveState(tuple(workspaces))
+
+
+def _load_json(path: str) -> Any:
+    try:
+        with open(path, encoding="utf-8") as stream:
+            return json.load(stream)
+    except FileNotFoundError:
+        raise SnapshotError(f"{path}: no such snapshot file") from None
+    except UnicodeDecodeError:
+        raise SnapshotError(f"{path}: the snapshot is not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise SnapshotError(f"{path}:{exc.lineno}: the snapshot is not valid JSON") from None
+    except OSError as exc:
+        raise SnapshotError(f"{path}: cannot read the snapshot: {exc.strerror}") from None
+
+
+def _workspace_lists(document: Any, path: str) -> dict[str | None, list[Any]]:
+    if isinstance(document, dict) and "orsync_snapshot" in document:
+        if document["orsync_snapshot"] != SNAPSHOT_VERSION:
+            raise SnapshotError(f"{path}: unsupported snapshot version")
+        entries = document.get("workspaces")
+        if not isinstance(entries, list):
+            raise SnapshotError(f"{path}: `workspaces` is not a list")
+        lists: dict[str | None, list[Any]] = {}
+        for index, entry in enumerate(entries):
+            if not isinstance(entry, dict) or not isinstance(entry.get("data"), list):
+                raise SnapshotError(f"{path}: workspaces[{index}] has no `data` list")
+            workspace_id = entry.get("workspace_id")
+            if workspace_id is not None and not isinstance(workspace_id, str):
+                raise SnapshotError(f"{path}: workspaces[{index}].workspace_id is not a string")
+            lists[workspace_id] = entry["data"]
+        return lists
+    if isinstance(document, dict) and isinstance(document.get("data"), list):
+        return {None: document["data"]}
+    raise SnapshotError(
+        f"{path}: not a snapshot: expected a file from `orsync snapshot` "
+        'or a list response {"data": [...], "total_count": N}'
+    )

@@ -1,0 +1,87 @@
+"""Shared fixtures: a running fake API, and a runner for the real `orsync` command."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fake_api import MANAGEMENT_KEY, FakeApi
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Result:
+    """What one run of `orsync` did."""
+
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+    def assert_hides(self, secrets: Iterable[str]) -> None:
+        """Fail when any of `secrets` (and the management key) appears in the output."""
+        for secret in [*secrets, MANAGEMENT_KEY]:
+            assert secret not in self.output, f"secret {secret[:3]}... was printed"
+
+
+class Orsync:
+    """Runs the real command in a subprocess, in a scratch directory, against the fake API."""
+
+    def __init__(self, cwd: Path, fake: FakeApi) -> None:
+        self.cwd = cwd
+        self.fake = fake
+
+    def write_config(self, text: str, name: str = "orsync.yaml") -> Path:
+        path = self.cwd / name
+        path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+        return path
+
+    def __call__(
+        self,
+        *args: str,
+        env: Mapping[str, str] | None = None,
+        key: str | None = MANAGEMENT_KEY,
+        stdin: str | None = None,
+    ) -> Result:
+        environ = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("ORSYNC_", "OPENROUTER_")) and k != "NO_COLOR"
+        }
+        environ["ORSYNC_BASE_URL"] = self.fake.base_url
+        environ["PYTHONPATH"] = str(ROOT)
+        if key is not None:
+            environ["OPENROUTER_MANAGEMENT_KEY"] = key
+        environ.update(env or {})
+        done = subprocess.run(
+            [sys.executable, "-m", "orsync", *args],
+            cwd=self.cwd,
+            env=environ,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        return Result(done.returncode, done.stdout, done.stderr)
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeApi]:
+    with FakeApi() as api:
+        yield api
+
+
+@pytest.fixture
+def orsync(tmp_path: Path, fake: FakeApi) -> Orsync:
+    return Orsync(tmp_path, fake)

@@ -1,0 +1,212 @@
+"""The diff as a pure function: plain values in, a Plan out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from orsync.diff import AmbiguousMatchError, plan_changes
+from orsync.live import parse_workspace
+from orsync.model import (
+    DesiredDestination,
+    DesiredState,
+    LiveState,
+    Secret,
+    SecretOrigin,
+    Source,
+    WorkspaceConfig,
+)
+from orsync.plan import Action, Plan
+from orsync.schema import FIELD_DEFAULTS
+
+SECRET = "sk-lf-0123456789AbCd"
+
+
+def desired(
+    name: str = "Hook",
+    type_name: str = "webhook",
+    config: dict[str, Any] | None = None,
+    *,
+    pinned: str | None = None,
+    ignore: tuple[str, ...] = (),
+    **fields: Any,
+) -> DesiredDestination:
+    return DesiredDestination(
+        workspace_id=None,
+        name=name,
+        type=type_name,
+        fields={**FIELD_DEFAULTS, **fields},
+        config=config if config is not None else {"url": "https://hooks.example.com/in"},
+        source=Source("orsync.yaml", 3),
+        id=pinned,
+        ignore=ignore,
+    )
+
+
+def live(
+    name: str | None = "Hook",
+    type_name: str = "webhook",
+    config: dict[str, Any] | None = None,
+    *,
+    ident: str = "11111111-1111-4111-8111-111111111111",
+    **fields: Any,
+) -> dict[str, Any]:
+    return {
+        "id": ident,
+        "workspace_id": "ws-default",
+        "name": name,
+        "type": type_name,
+        "enabled": True,
+        "sampling_rate": 1,
+        "privacy_mode": False,
+        "api_key_hashes": None,
+        "filter_rules": None,
+        "config": config if config is not None else {"url": "https://hooks.example.com/in"},
+        **fields,
+    }
+
+
+def plan_of(
+    wanted: list[DesiredDestination], items: list[dict[str, Any]], unmanaged: str = "report"
+) -> Plan:
+    workspace = WorkspaceConfig(None, unmanaged, tuple(wanted), Source("orsync.yaml", 1))
+    state = DesiredState("orsync.yaml", (workspace,))
+    return plan_changes(state, LiveState((parse_workspace(None, items),)))
+
+
+def paths(plan: Plan) -> list[str]:
+    return [f.path for c in plan.changes for f in c.fields]
+
+
+def test_identical_is_in_sync() -> None:
+    plan = plan_of([desired()], [live()])
+    assert plan.in_sync
+    assert plan.summary()["unchanged"] == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "declared", "actual"),
+    [
+        ("enabled", True, False),
+        ("sampling_rate", 0.5, 1),
+        ("privacy_mode", True, False),
+        ("api_key_hashes", ["a"], ["a", "b"]),
+        ("filter_rules", None, {"groups": []}),
+        ("broadcast_generation_cost", True, False),
+    ],
+)
+def test_each_field_drifts(field: str, declared: Any, actual: Any) -> None:
+    plan = plan_of([desired(**{field: declared})], [live(**{field: actual})])
+    assert [c.action for c in plan.changes] == [Action.UPDATE]
+    (change,) = plan.changes[0].fields
+    assert (change.path, change.before, change.after) == (field, actual, declared)
+
+
+def test_absent_broadcast_flags_and_regions_take_api_defaults() -> None:
+    assert plan_of([desired(regions=["global"])], [live()]).in_sync
+    assert paths(plan_of([desired(regions=["us"])], [live()])) == ["regions"]
+
+
+def test_normalized_values_do_not_drift() -> None:
+    wanted = desired(
+        config={"url": "https://Hooks.Example.com/in/"},
+        sampling_rate=1.0,
+        api_key_hashes=["b", "a"],
+    )
+    assert plan_of([wanted], [live(api_key_hashes=["a", "b"])]).in_sync
+
+
+def test_config_compares_declared_keys_and_documented_defaults() -> None:
+    wanted = desired(config={"url": "https://hooks.example.com/in", "method": "POST"})
+    # `method` is absent live, and POST is its documented default; `extra` is not declared.
+    assert plan_of([wanted], [live(config={"url": "https://hooks.example.com/in", "x": 1})]).in_sync
+    put = desired(config={"url": "https://hooks.example.com/in", "method": "PUT"})
+    assert paths(plan_of([put], [live()])) == ["config.method"]
+
+
+def secret_destination(value: Secret) -> DesiredDestination:
+    return desired(
+        "LF", "langfuse", {"publicKey": Secret(SecretOrigin.PIN, "pk-l...EfGh"), "secretKey": value}
+    )
+
+
+def langfuse_live(secret_mask: str) -> dict[str, Any]:
+    return live("LF", "langfuse", {"publicKey": "pk-l...EfGh", "secretKey": secret_mask})
+
+
+def test_secret_compared_by_mask_and_shown_masked() -> None:
+    known = secret_destination(Secret(SecretOrigin.ENV, SECRET, ("LF_SECRET",)))
+    assert plan_of([known], [langfuse_live("sk-l...AbCd")]).in_sync
+    plan = plan_of([known], [langfuse_live("sk-l...WxYz")])
+    (change,) = plan.changes[0].fields
+    assert change.sensitive and change.path == "config.secretKey"
+    assert (str(change.before), str(change.after)) == ("sk-l...WxYz", "...AbCd")
+
+
+def test_unset_secret_variable_is_a_warning_not_drift() -> None:
+    unset = secret_destination(Secret(SecretOrigin.ENV, None, ("LF_SECRET",)))
+    plan = plan_of([unset], [langfuse_live("sk-l...WxYz")])
+    assert plan.in_sync
+    assert any("config.secretKey not verified" in w and "LF_SECRET" in w for w in plan.warnings)
+
+
+def test_create_replace_unmanaged_and_ignore() -> None:
+    plan = plan_of(
+        [desired("New"), desired("Hook", "otel-collector", {"endpoint": "https://otel.example"})],
+        [live(), live("Stray", ident="22222222-2222-4222-8222-222222222222")],
+    )
+    assert [(c.action, c.name) for c in plan.changes] == [
+        (Action.CREATE, "New"),
+        (Action.REPLACE, "Hook"),
+        (Action.UNMANAGED, "Stray"),
+    ]
+    assert plan.changes[1].fields[0].path == "type"
+    ignored = plan_of([], [live()], unmanaged="ignore")
+    assert ignored.in_sync
+    deleted = plan_of([], [live()], unmanaged="delete")
+    assert [c.action for c in deleted.changes] == [Action.DELETE]
+
+
+def test_two_live_with_one_name_is_an_error_naming_both() -> None:
+    twins = [
+        live(ident="aaaaaaaa-0000-4000-8000-000000000001"),
+        live(ident="bbbbbbbb-0000-4000-8000-000000000002"),
+    ]
+    with pytest.raises(AmbiguousMatchError) as caught:
+        plan_of([desired()], twins)
+    assert "aaaaaaaa-0000-4000-8000-000000000001" in str(caught.value)
+    assert "bbbbbbbb-0000-4000-8000-000000000002" in str(caught.value)
+    pinned = desired(pinned="bbbbbbbb-0000-4000-8000-000000000002")
+    plan = plan_of([pinned], twins)
+    assert [c.action for c in plan.changes] == [Action.UNMANAGED]
+
+
+def test_pinned_id_makes_a_rename_an_update() -> None:
+    plan = plan_of([desired("Renamed", pinned="id-9")], [live("Old name", ident="id-9")])
+    (change,) = plan.changes
+    assert change.action is Action.UPDATE
+    assert [(f.path, f.before, f.after) for f in change.fields] == [("name", "Old name", "Renamed")]
+
+
+def test_ignored_paths_are_not_compared() -> None:
+    wanted = desired(
+        ignore=("sampling_rate", "config"),
+        sampling_rate=0.5,
+        config={"url": "https://elsewhere.example"},
+    )
+    assert plan_of([wanted], [live()]).in_sync
+
+
+def test_unknown_type_compared_generically_with_secret_looking_keys_masked() -> None:
+    wanted = desired(
+        "BQ", "bigquery", {"projectId": "p1", "serviceKey": Secret(SecretOrigin.PIN, "eyJh...Zz12")}
+    )
+    plan = plan_of(
+        [wanted], [live("BQ", "bigquery", {"projectId": "p2", "serviceKey": "eyJh...Zz12"})]
+    )
+    assert paths(plan) == ["config.projectId"]
+    plan = plan_of(
+        [wanted], [live("BQ", "bigquery", {"projectId": "p1", "serviceKey": "eyJh...Qq34"})]
+    )
+    assert plan.changes[0].fields[0].sensitive

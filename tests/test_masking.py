@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import pytest
+
+from orsync.masking import (
+    Verdict,
+    compare_clear,
+    compare_pin,
+    display_live,
+    is_masked,
+    parse_mask,
+    tail_mask,
+)
+from orsync.model import Secret, SecretOrigin
+
+SECRET = "sk-lf-0123456789AbCd"
+
+
+@pytest.mark.parametrize(
+    ("live", "verdict"),
+    [
+        ("sk-l...AbCd", Verdict.MATCH),
+        ("sk-...AbCd", Verdict.MATCH),
+        ("****...AbCd", Verdict.MATCH),
+        ("...AbCd", Verdict.MATCH),
+        ("sk-l...WxYz", Verdict.DIFFER),
+        ("pk-l...AbCd", Verdict.DIFFER),
+        ("********", Verdict.UNVERIFIABLE),
+        (SECRET, Verdict.MATCH),
+        ("sk-lf-other", Verdict.DIFFER),
+    ],
+)
+def test_compare_clear_reads_every_mask_style(live: str, verdict: Verdict) -> None:
+    assert compare_clear(SECRET, live) is verdict
+
+
+@pytest.mark.parametrize(
+    ("pin", "live", "verdict"),
+    [
+        ("sk-l...AbCd", "sk-l...AbCd", Verdict.MATCH),
+        ("sk-l...AbCd", "****...AbCd", Verdict.MATCH),
+        ("sk-l...AbCd", "sk-l...WxYz", Verdict.DIFFER),
+        ("sk-l...AbCd", "pk-l...AbCd", Verdict.DIFFER),
+        ("sk-l...AbCd", "********", Verdict.UNVERIFIABLE),
+        ("sk-l...AbCd", SECRET, Verdict.MATCH),
+    ],
+)
+def test_compare_pin_as_fingerprint(pin: str, live: str, verdict: Verdict) -> None:
+    assert compare_pin(pin, live) is verdict
+
+
+def test_parse_and_detect_masks() -> None:
+    assert parse_mask("AKIA...AbCd") == ("AKIA", "AbCd")
+    assert parse_mask("plain-value") is None
+    assert is_masked("************...AbCd")
+    assert is_masked("********")
+    assert not is_masked("https://example.com")
+
+
+def test_display_never_reveals_more_than_the_tail() -> None:
+    assert tail_mask(SECRET) == "...AbCd"
+    assert tail_mask("short") == "********"
+    assert display_live("sk-l...AbCd") == "sk-l...AbCd"
+    assert display_live("https://key@sentry.example/1234567") == "...4567"
+
+
+def test_secret_str_and_repr_are_masks() -> None:
+    secret = Secret(SecretOrigin.ENV, SECRET, ("LANGFUSE_SECRET_KEY",))
+    assert str(secret) == "...AbCd"
+    assert SECRET not in repr(secret)
+    assert SECRET not in repr([secret, {"k": secret}])
+    unset = Secret(SecretOrigin.ENV, None, ("LANGFUSE_SECRET_KEY",))
+    assert str(unset) == "${LANGFUSE_SECRET_KEY} (not set)"
+    assert not unset.known
