@@ -105,8 +105,15 @@ def check_fresh(saved: SavedPlan, path: str, current: Plan) -> None:
             f"saved plan is stale: the live destinations changed since {path} was made; "
             "run `orsync plan --out` again"
         )
-    if plan_to_json(current)["changes"] != saved.plan.get("changes"):
+    if _actions(plan_to_json(current)["changes"]) != _actions(saved.plan.get("changes")):
         raise StalePlanError(
             f"saved plan is stale: the config now gives a different plan than {path} "
             "(an environment variable changed?); run `orsync plan --out` again"
         )
+
+
+def _actions(changes: Any) -> Any:
+    """The changes without `source`: the file is the same (hashed), only its path may differ."""
+    if not isinstance(changes, list):
+        return changes
+    return [{k: v for k, v in c.items() if k != "source"} for c in changes if isinstance(c, dict)]

@@ -1,4 +1,4 @@
-"""Every error path of `orsync plan`: its exit code, its one-line message, no traceback, no secret."""
+"""Every error path of `orsync plan`: exit code, one-line message, no traceback, no secret."""
 
 from __future__ import annotations
 
