@@ -80,6 +80,7 @@ class Orsync:
 def fake() -> Iterator[FakeApi]:
     with FakeApi() as api:
         yield api
+        assert api.server_errors == [], "the fake API itself failed"
 
 
 @pytest.fixture

@@ -1,0 +1,246 @@
+"""Tests of the fake OpenRouter API itself, over real HTTP with urllib."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fake_api import DEFAULT_WORKSPACE_ID, MANAGEMENT_KEY, ORDINARY_KEY, FakeApi
+
+DESTINATIONS = "/observability/destinations"
+OTHER_WORKSPACE = "11111111-2222-4333-8444-555555555555"
+LANGFUSE: dict[str, Any] = {
+    "type": "langfuse",
+    "name": "lf",
+    "config": {
+        "publicKey": "pk-lf-0123456789AbCd",
+        "secretKey": "sk-lf-9876543210WxYz",
+        "headers": {"X-Token": "header-secret-value-1234"},
+    },
+}
+
+
+@pytest.fixture
+def api() -> Iterator[FakeApi]:
+    with FakeApi(workspaces=[OTHER_WORKSPACE]) as fake:
+        yield fake
+    assert not fake.server_errors
+
+
+def call(
+    api: FakeApi, method: str, path: str, body: Any = None, key: str | None = MANAGEMENT_KEY
+) -> tuple[int, Any, dict[str, str]]:
+    """One request; returns status, parsed JSON (or the raw text) and headers."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(api.base_url + path, data=data, method=method)
+    if key is not None:
+        request.add_header("Authorization", f"Bearer {key}")
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            status, raw, headers = response.status, response.read(), dict(response.headers)
+    except urllib.error.HTTPError as error:
+        status, raw, headers = error.code, error.read(), dict(error.headers)
+    try:
+        return status, json.loads(raw), headers
+    except ValueError:
+        return status, raw.decode(), headers
+
+
+def test_auth(api: FakeApi) -> None:
+    status, body, _ = call(api, "GET", DESTINATIONS, key=None)
+    assert (status, body["error"]["message"]) == (401, "No auth credentials found")
+    status, body, _ = call(api, "GET", DESTINATIONS, key="or-nope")
+    assert (status, body["error"]["code"]) == (401, 401)
+    status, body, _ = call(api, "GET", DESTINATIONS, key=ORDINARY_KEY)
+    assert status == 403
+    assert body["error"]["message"] == "Only management keys can perform this operation"
+    assert call(api, "GET", DESTINATIONS)[:2] == (200, {"data": [], "total_count": 0})
+    assert call(api, "GET", "/nowhere")[0] == 404
+
+
+def test_paging_follows_total_count_not_limit() -> None:
+    with FakeApi(max_page_size=3) as api:
+        ids = [api.add_destination({**LANGFUSE, "name": f"d{i}"})["id"] for i in range(7)]
+        status, body, _ = call(api, "GET", DESTINATIONS + "?limit=100")
+        assert status == 200 and body["total_count"] == 7
+        assert [d["id"] for d in body["data"]] == ids[:3]
+        _, body, _ = call(api, "GET", DESTINATIONS + "?offset=6&limit=2")
+        assert [d["id"] for d in body["data"]] == ids[6:]
+        for bad in ("limit=0", "limit=101", "offset=-1", "offset=x"):
+            assert call(api, "GET", f"{DESTINATIONS}?{bad}")[0] == 400
+
+
+@pytest.mark.parametrize(
+    ("style", "secret", "header"),
+    [
+        ("prefix", "sk-l...WxYz", "head...1234"),
+        ("stars", "****...WxYz", "****...1234"),
+        ("full", "********", "********"),
+    ],
+)
+def test_masking_styles(style: str, secret: str, header: str) -> None:
+    with FakeApi(mask_style=style) as api:
+        stored = api.add_destination(LANGFUSE)
+        _, body, _ = call(api, "GET", f"{DESTINATIONS}/{stored['id']}")
+        config = body["data"]["config"]
+        assert config["secretKey"] == secret
+        assert config["headers"] == {"X-Token": header}
+        # Masking works on copies: the stored item keeps the secrets in clear.
+        assert api.destinations()[0]["config"] == LANGFUSE["config"]
+
+
+def test_masking_exceptions(api: FakeApi) -> None:
+    clickhouse = {"host": "h", "database": "d", "username": "u", "password": "a-long-password"}
+    api.add_destination({"type": "clickhouse", "name": "ch", "config": clickhouse})
+    dsn = "https://abc@o1.ingest.sentry.io/1"
+    api.add_destination(
+        {"type": "sentry", "name": "s", "config": {"dsn": dsn, "otlpEndpoint": "e"}}
+    )
+    api.add_destination(
+        {"type": "datadog", "name": "dd", "config": {"apiKey": "short", "mlApp": "m"}}
+    )
+    api.add_destination(
+        {"type": "raindrop", "name": "r", "config": {"writeKey": "rd-0123456789xyz"}}
+    )
+    _, body, _ = call(api, "GET", DESTINATIONS)
+    configs = [d["config"] for d in body["data"]]
+    assert configs[0]["password"] == "********" and configs[0]["host"] == "h"
+    assert configs[1]["dsn"] == dsn
+    assert configs[2]["apiKey"] == "********"  # short secrets never show a tail
+    assert configs[3]["writeKey"] == "rd-0...9xyz"  # unknown type: secret by key name
+
+
+def test_create_and_validation(api: FakeApi) -> None:
+    status, body, _ = call(api, "POST", DESTINATIONS, LANGFUSE)
+    assert status == 201 and body["data"]["config"]["publicKey"] == "pk-l...AbCd"
+    assert body["data"]["enabled"] is True and body["data"]["sampling_rate"] == 1
+    assert api.destinations()[0]["config"]["secretKey"] == "sk-lf-9876543210WxYz"
+    bad_bodies = [
+        {**LANGFUSE, "config": {**LANGFUSE["config"], "base_url": "x"}},
+        {**LANGFUSE, "config": {"publicKey": "pk-lf-0123456789AbCd"}},
+        {**LANGFUSE, "colour": "red"},
+        {**LANGFUSE, "type": "nope"},
+        {**LANGFUSE, "sampling_rate": 0},
+        {**LANGFUSE, "api_key_hashes": []},
+        {"type": "langfuse", "config": LANGFUSE["config"]},
+    ]
+    for bad in bad_bodies:
+        assert call(api, "POST", DESTINATIONS, bad)[0] == 400, bad
+    status, body, _ = call(api, "POST", DESTINATIONS, bad_bodies[0])
+    assert "base_url" in body["error"]["message"]
+    assert len(api.all_destinations()) == 1
+
+
+@pytest.mark.parametrize("limit_status", [409, 400])
+def test_type_limit(limit_status: int) -> None:
+    with FakeApi(type_limit=2, type_limit_status=limit_status) as api:
+        for _ in range(2):
+            assert call(api, "POST", DESTINATIONS, LANGFUSE)[0] == 201
+        status, body, _ = call(api, "POST", DESTINATIONS, LANGFUSE)
+        assert status == limit_status and "per type" in body["error"]["message"]
+        other = {**LANGFUSE, "workspace_id": OTHER_WORKSPACE}
+        api.add_workspace(OTHER_WORKSPACE)
+        assert call(api, "POST", DESTINATIONS, other)[0] == 201  # the limit is per workspace
+
+
+@pytest.mark.parametrize("headers_merge", [True, False])
+def test_patch_merges_config_and_ignores_masks(headers_merge: bool) -> None:
+    with FakeApi(headers_merge=headers_merge) as api:
+        config = {
+            **LANGFUSE["config"],
+            "headers": {"X-Token": "header-secret-value-1234", "X-Old": "o"},
+        }
+        item = {
+            **LANGFUSE,
+            "config": config,
+            "api_key_hashes": ["h1"],
+            "filter_rules": {"groups": []},
+        }
+        stored = api.add_destination(item)
+        patch = {
+            "name": "renamed",
+            "api_key_hashes": None,
+            "filter_rules": None,
+            "config": {
+                "secretKey": "sk-l...WxYz",
+                "publicKey": "********",
+                "baseUrl": "https://eu.cloud.langfuse.com",
+                "headers": {"X-Token": "****...1234", "X-New": "new-header-value"},
+            },
+        }
+        status, body, _ = call(api, "PATCH", f"{DESTINATIONS}/{stored['id']}", patch)
+        assert status == 200 and body["data"]["name"] == "renamed"
+        after = api.destinations()[0]
+        assert after["api_key_hashes"] is None and after["filter_rules"] is None
+        assert after["config"]["secretKey"] == LANGFUSE["config"]["secretKey"]
+        assert after["config"]["publicKey"] == LANGFUSE["config"]["publicKey"]
+        assert after["config"]["baseUrl"] == "https://eu.cloud.langfuse.com"
+        assert after["config"]["headers"]["X-New"] == "new-header-value"
+        # A masked header keeps its stored value under either merge rule.
+        assert after["config"]["headers"]["X-Token"] == "header-secret-value-1234"
+        assert ("X-Old" in after["config"]["headers"]) is headers_merge
+        assert after["updated_at"] >= stored["updated_at"]
+        for bad in ({"type": "webhook"}, {"workspace_id": OTHER_WORKSPACE}, {"id": "x"}):
+            assert call(api, "PATCH", f"{DESTINATIONS}/{stored['id']}", bad)[0] == 400
+        assert call(api, "PATCH", f"{DESTINATIONS}/unknown", {"name": "n"})[0] == 404
+
+
+def test_delete(api: FakeApi) -> None:
+    stored = api.add_destination(LANGFUSE)
+    path = f"{DESTINATIONS}/{stored['id']}"
+    assert call(api, "DELETE", path)[:2] == (200, {"deleted": True})
+    assert call(api, "GET", path)[0] == 404
+    assert call(api, "DELETE", path)[0] == 404
+    assert api.all_destinations() == []
+    assert [r.method for r in api.mutating_requests()] == ["DELETE", "DELETE"]
+
+
+def test_fault_with_retry_after_comes_before_auth(api: FakeApi) -> None:
+    api.fail(method="GET", path_contains="destinations", status=429, retry_after="2")
+    status, body, headers = call(api, "GET", DESTINATIONS, key=None)
+    assert (status, headers["Retry-After"], body["error"]["code"]) == (429, "2", 429)
+    assert call(api, "GET", DESTINATIONS)[0] == 200  # used up after one request
+    assert [r.authorization for r in api.requests] == [None, f"Bearer {MANAGEMENT_KEY}"]
+
+
+def test_fault_after_effect_changes_state(api: FakeApi) -> None:
+    html = "<html>502 Bad Gateway</html>"
+    api.fail(method="POST", status=502, body=html, content_type="text/html", after_effect=True)
+    status, body, headers = call(api, "POST", DESTINATIONS, LANGFUSE)
+    assert (status, body, headers["Content-Type"]) == (502, html, "text/html")
+    assert [d["name"] for d in api.destinations()] == ["lf"]
+
+
+def test_slow_answer_and_drop_connection(api: FakeApi) -> None:
+    api.fail(status=200, delay=0.2)
+    started = time.monotonic()
+    assert call(api, "GET", DESTINATIONS)[0] == 200
+    assert time.monotonic() - started >= 0.2
+    api.fail(method="DELETE", drop_connection=True, after_effect=True)
+    stored = api.add_destination(LANGFUSE)
+    with pytest.raises((http.client.HTTPException, urllib.error.URLError, ConnectionError)):
+        call(api, "DELETE", f"{DESTINATIONS}/{stored['id']}")
+    assert api.all_destinations() == []
+
+
+def test_workspaces(api: FakeApi) -> None:
+    api.add_destination(LANGFUSE, OTHER_WORKSPACE)
+    _, body, _ = call(api, "GET", f"{DESTINATIONS}?workspace_id={OTHER_WORKSPACE}")
+    assert body["total_count"] == 1 and body["data"][0]["workspace_id"] == OTHER_WORKSPACE
+    assert call(api, "GET", DESTINATIONS)[1]["total_count"] == 0
+    unknown = "99999999-9999-4999-8999-999999999999"
+    assert call(api, "GET", f"{DESTINATIONS}?workspace_id={unknown}")[0] == 404
+    assert call(api, "GET", f"{DESTINATIONS}?workspace_id=nope")[0] == 400
+    assert call(api, "POST", DESTINATIONS, {**LANGFUSE, "workspace_id": unknown})[0] == 404
+    _, body, _ = call(api, "GET", "/workspaces")
+    assert [w["id"] for w in body["data"]] == [DEFAULT_WORKSPACE_ID, OTHER_WORKSPACE]
+    assert call(api, "GET", "/workspaces/default")[1]["data"]["id"] == DEFAULT_WORKSPACE_ID
+    assert call(api, "GET", f"/workspaces/{unknown}")[0] == 404
