@@ -155,8 +155,6 @@ def update_body(change: Change) -> tuple[dict[str, Any], list[str]]:
             unsendable.append(f"{diff.path} (the file holds {diff.after}, not the secret)")
             continue
         config[key] = _clear(value)
-    if desired.id is not None and change.live is not None and change.live.name != desired.name:
-        body["name"] = desired.name
     if config:
         body["config"] = config
     return body, unsendable
