@@ -6,8 +6,10 @@ import json
 import os
 import pty
 import select
+import signal
 import subprocess
 import sys
+import time
 from typing import Any
 
 import pytest
@@ -329,3 +331,36 @@ def test_create_without_its_secret_is_refused_before_anything_runs(
     assert result.code == 1
     assert "config.secretKey is ${LANGFUSE_SECRETKEY} (not set)" in result.stderr
     assert fake.mutating_requests() == []
+
+
+def test_ctrl_c_stops_between_steps_with_a_report(orsync: Orsync, fake: FakeApi) -> None:
+    hooks = [type_config("webhook")[0].replace("webhook dest", f"hook {n}") for n in range(3)]
+    orsync.write_config("version: 1\ndestinations:\n" + "\n".join(hooks) + "\n")
+    fake.fail(method="POST", status=200, delay=1.5)  # the first create is slow to answer
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("ORSYNC_", "OPENROUTER_"))}
+    environ.update(
+        ORSYNC_BASE_URL=fake.base_url,
+        PYTHONPATH=str(ROOT),
+        OPENROUTER_MANAGEMENT_KEY=MANAGEMENT_KEY,
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "orsync", "apply", "--auto-approve"],
+        cwd=orsync.cwd,
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 20
+    while not fake.mutating_requests() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=30)
+    assert process.returncode == 1, stdout + stderr
+    assert "apply stopped on interrupt" in stderr and "Traceback" not in stderr
+    assert "done: create webhook 'hook 0'" in stderr
+    assert "not tried: create webhook 'hook 1'; create webhook 'hook 2'" in stderr
+    assert [d["name"] for d in fake.destinations()] == ["hook 0"]
+    again = apply(orsync, "--auto-approve")
+    assert again.code == 0, again.output
+    assert len(fake.destinations()) == 3
