@@ -47,6 +47,16 @@ class ApplyReport:
     def complete(self) -> bool:
         return self.failed is None and not self.interrupted and not self.not_tried
 
+    def describe(self) -> str:
+        """One paragraph for a run that did not complete: done, failed, not tried, what next."""
+        parts = ["apply stopped" + (" on interrupt" if self.interrupted else "")]
+        parts.append("done: " + ("; ".join(self.done) or "nothing"))
+        if self.failed:
+            parts.append(f"failed: {self.failed}")
+        parts.append("not tried: " + ("; ".join(self.not_tried) or "nothing"))
+        parts.append("run `orsync apply` again to finish")
+        return ". ".join(parts)
+
 
 def actionable(plan: Plan) -> list[Change]:
     """The changes apply carries out, in its order (unmanaged ones are only reported)."""

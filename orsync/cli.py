@@ -29,7 +29,6 @@ from orsync.errors import (
 
 if TYPE_CHECKING:
     from orsync.api import ApiClient
-    from orsync.apply import ApplyReport
     from orsync.model import DesiredState, LiveState
     from orsync.plan import Plan
 
@@ -306,7 +305,7 @@ def apply(planfile: str | None, auto_approve: bool, max_deletes: int, **shared: 
                 should_stop=stop_requested,
             )
         if not report.complete:
-            raise ApplyError(_failure_report(report))
+            raise ApplyError(report.describe())
         after = plan_changes(desired, read_live(client, workspace_ids))
     return _verify(after, options)
 
@@ -340,16 +339,6 @@ def _interrupt_between_steps() -> Iterator[Callable[[], bool]]:
         yield lambda: bool(requested)
     finally:
         signal.signal(signal.SIGINT, previous)
-
-
-def _failure_report(report: ApplyReport) -> str:
-    parts = ["apply stopped" + (" on interrupt" if report.interrupted else "")]
-    parts.append("done: " + ("; ".join(report.done) or "nothing"))
-    if report.failed:
-        parts.append(f"failed: {report.failed}")
-    parts.append("not tried: " + ("; ".join(report.not_tried) or "nothing"))
-    parts.append("run `orsync apply` again to finish")
-    return ". ".join(parts)
 
 
 def _verify(after: Plan, options: Options) -> int:
