@@ -12,8 +12,9 @@ from typing import Any
 
 from orsync import masking, schema
 from orsync.config_node import ConfigNode, describe, unknown
-from orsync.interpolate import InterpolationError, expand
+from orsync.interpolate import Expansion, InterpolationError, expand
 from orsync.model import Secret, SecretOrigin
+from orsync.sensitive import ConfigPath, is_secret_path
 
 PLAIN_SECRET_WARNING = "secret written in plain text; use ${VAR}"
 
@@ -34,10 +35,12 @@ def check_config(node: ConfigNode | None, type_name: str, owner: ConfigNode) -> 
             config[key] = _headers(child)
         elif known is not None and key not in known.keys:
             raise child.error(_unknown_key(key, known))
+        elif known is None:
+            config[key] = _unknown_type_value(child, type_name, (key,))
         elif schema.is_secret_key(type_name, key):
             config[key] = read_secret(child)
         else:
-            config[key] = child.plain() if known is None else _single_value(child)
+            config[key] = _single_value(child)
     for key in known.required_keys() if known is not None else ():
         if key not in config:
             (node or owner).warn(
@@ -51,15 +54,12 @@ def read_secret(node: ConfigNode) -> Secret:
     """A value at a secret position: from `${VAR}`, a masked pin, or plain text (warned)."""
     if not isinstance(node.value, str):
         raise node.error(f"expected a string (a secret), got {describe(node.value)}")
-    try:
-        expansion = expand(node.value, node.context.environ)
-    except InterpolationError as exc:
-        raise node.error(str(exc)) from None
+    expansion = _expand(node, node.value)
     text = expansion.text
     if expansion.variables or text is None:
         # An unset variable is no error here: plan reports the secret "not verified".
         return Secret(SecretOrigin.ENV, text, expansion.variables)
-    if masking.is_masked(text):
+    if masking.is_api_mask(text):
         return Secret(SecretOrigin.PIN, text)
     node.warn(PLAIN_SECRET_WARNING)
     return Secret(SecretOrigin.PLAIN, text)
@@ -70,11 +70,46 @@ def _headers(node: ConfigNode) -> dict[str, Secret]:
     return {name: read_secret(value) for name, value in node.entries().items()}
 
 
+def _expand(node: ConfigNode, text: str) -> Expansion:
+    try:
+        return expand(text, node.context.environ)
+    except InterpolationError as exc:
+        raise node.error(str(exc)) from None
+
+
+def _plain_or_environment(node: ConfigNode) -> Any:
+    """A value at a position that is not secret.
+
+    A string built from `${VAR}` is still kept as a secret (`https://user:${PASSWORD}@host`):
+    the environment is where secrets live, so what comes from it is never printed.
+    """
+    if not isinstance(node.value, str):
+        return node.plain()
+    expansion = _expand(node, node.value)
+    if expansion.variables:
+        return Secret(SecretOrigin.ENV, expansion.text, expansion.variables)
+    return expansion.text
+
+
 def _single_value(node: ConfigNode) -> Any:
     if isinstance(node.value, (list, dict)):
         kind = describe(node.value)
         raise node.error(f"expected a single value (text, number, true/false or null), got {kind}")
-    return node.plain()
+    return _plain_or_environment(node)
+
+
+def _unknown_type_value(node: ConfigNode, type_name: str, path: ConfigPath) -> Any:
+    """A config value of an unknown type, as written, with secrets found at any depth."""
+    if isinstance(node.value, dict):
+        return {
+            key: _unknown_type_value(child, type_name, (*path, key))
+            for key, child in node.entries().items()
+        }
+    if isinstance(node.value, list):
+        return [_unknown_type_value(item, type_name, path) for item in node.items()]
+    if isinstance(node.value, str) and is_secret_path(type_name, path):
+        return read_secret(node)
+    return _plain_or_environment(node)
 
 
 def _unknown_key(key: str, known: schema.DestinationType) -> str:

@@ -6,6 +6,7 @@ are compared in their normalized forms (normalize.py), secrets by mask (masking.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -25,7 +26,8 @@ from orsync.model import (
 )
 from orsync.normalize import normalize_field, normalize_value
 from orsync.plan import Action, Change, FieldChange, Plan
-from orsync.schema import HEADERS_KEY, documented_default
+from orsync.schema import documented_default
+from orsync.sensitive import flatten_config, has_secret
 
 
 class AmbiguousMatchError(OrsyncError):
@@ -50,6 +52,7 @@ def plan_changes(desired: DesiredState, live: LiveState) -> Plan:
         if live_workspace is None:
             label = workspace.id or "the default workspace"
             raise OrsyncError(f"the live state has no destinations list for {label}")
+        _check_default_not_declared_twice(desired, workspace, live_workspace)
         found, same, notes = _plan_workspace(workspace, live_workspace)
         changes.extend(found)
         unchanged += same
@@ -63,27 +66,44 @@ def plan_changes(desired: DesiredState, live: LiveState) -> Plan:
     )
 
 
+def _check_default_not_declared_twice(
+    desired: DesiredState, workspace: WorkspaceConfig, live: LiveWorkspace
+) -> None:
+    """Refuse an entry without `id` whose default workspace another entry names by id.
+
+    Each entry would see the other's destinations as unmanaged, and might delete them.
+    """
+    if workspace.id is not None:
+        return
+    live_ids = {d.workspace_id for d in live.destinations}
+    for other in desired.workspaces:
+        if other.id is not None and other.id in live_ids:
+            raise OrsyncError(
+                f"{workspace.source}: the entry without `id` is the key's default workspace "
+                f"{other.id}, which {other.source} declares again; merge the two entries"
+            )
+
+
 def _plan_workspace(
     workspace: WorkspaceConfig, live: LiveWorkspace
 ) -> tuple[list[Change], int, list[str]]:
     changes: list[Change] = []
     warnings: list[str] = []
     unchanged = 0
-    matches, claimed = _match(workspace, live)
+    # The default workspace's id is not in the config, but live items carry it.
+    workspace_id = workspace.id or next((d.workspace_id for d in live.destinations), None)
+    matching = _match(workspace, live)
+    warnings.extend(matching.warnings)
     for desired in workspace.destinations:
-        current = matches.get(id(desired))
-        if current is None and desired.id is not None:
-            warnings.append(
-                f"{desired.source}: {desired.name}: pinned id {desired.id} is not live; "
-                "it will be created anew"
-            )
-        change, notes = _compare(desired, current)
+        change, notes = _compare(desired, matching.pairs.get(id(desired)), workspace_id)
         warnings.extend(notes)
         if change is None:
             unchanged += 1
         else:
             changes.append(change)
-    leftovers = [d for d in live.destinations if d.id not in claimed]
+    for desired, old in matching.superseded:
+        changes.append(_superseded(desired, old))
+    leftovers = [d for d in live.destinations if d.id not in matching.claimed]
     for stray in sorted(leftovers, key=lambda d: (d.name or "", d.id)):
         change = _unclaimed(stray, workspace.unmanaged)
         if change is not None:
@@ -91,43 +111,75 @@ def _plan_workspace(
     return changes, unchanged, warnings
 
 
-def _match(
-    workspace: WorkspaceConfig, live: LiveWorkspace
-) -> tuple[dict[int, LiveDestination], set[str]]:
+@dataclass
+class _Matching:
+    """Declared destinations paired with live ones, and what pairing left to say."""
+
+    pairs: dict[int, LiveDestination] = field(default_factory=dict)
+    claimed: set[str] = field(default_factory=set)
+    # Live destinations of a declared name but another type, beside one of the declared
+    # type: what a replace that stopped half-way leaves behind.
+    superseded: list[tuple[DesiredDestination, LiveDestination]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def pair(self, desired: DesiredDestination, current: LiveDestination) -> None:
+        self.pairs[id(desired)] = current
+        self.claimed.add(current.id)
+
+
+def _match(workspace: WorkspaceConfig, live: LiveWorkspace) -> _Matching:
     """Pair declared destinations with live ones: pinned ids first, then names."""
     by_id = {d.id: d for d in live.destinations}
-    matches: dict[int, LiveDestination] = {}
-    claimed: set[str] = set()
+    matching = _Matching()
+    by_name_only: list[DesiredDestination] = []
     for desired in workspace.destinations:
         if desired.id is not None and desired.id in by_id:
-            matches[id(desired)] = by_id[desired.id]
-            claimed.add(desired.id)
+            matching.pair(desired, by_id[desired.id])
+            continue
+        if desired.id is not None:
+            # Creating anew would never match the pin, and would create again on every apply.
+            matching.warnings.append(
+                f"{desired.source}: {desired.name}: pinned id {desired.id} is not live; "
+                "matching by name instead (update or remove the `id`)"
+            )
+        by_name_only.append(desired)
     by_name: dict[str, list[LiveDestination]] = defaultdict(list)
     for candidate in live.destinations:
-        if candidate.id not in claimed and candidate.name is not None:
+        if candidate.id not in matching.claimed and candidate.name is not None:
             by_name[candidate.name].append(candidate)
-    for desired in workspace.destinations:
-        if desired.id is not None:
-            continue
-        found = by_name.get(desired.name, [])
-        if len(found) > 1:
-            ids = " and ".join(d.id for d in found)
-            raise AmbiguousMatchError(
-                f"{desired.source}: two live destinations are named {desired.name!r} "
-                f"({ids}); pin one with `id:`"
-            )
+    for desired in by_name_only:
+        _match_by_name(desired, by_name.get(desired.name, []), matching)
+    return matching
+
+
+def _match_by_name(
+    desired: DesiredDestination, found: list[LiveDestination], matching: _Matching
+) -> None:
+    if len(found) <= 1:
         if found:
-            matches[id(desired)] = found[0]
-            claimed.add(found[0].id)
-    return matches, claimed
+            matching.pair(desired, found[0])
+        return
+    same_type = [d for d in found if d.type == desired.type]
+    if len(same_type) != 1:
+        ids = " and ".join(d.id for d in found)
+        raise AmbiguousMatchError(
+            f"{desired.source}: {len(found)} live destinations are named {desired.name!r} "
+            f"({ids}); pin one with `id:`"
+        )
+    matching.pair(desired, same_type[0])
+    for old in found:
+        if old is not same_type[0]:
+            matching.superseded.append((desired, old))
+            matching.claimed.add(old.id)
 
 
 def _compare(
-    desired: DesiredDestination, current: LiveDestination | None
+    desired: DesiredDestination, current: LiveDestination | None, workspace_id: str | None
 ) -> tuple[Change | None, list[str]]:
     """The change that makes `current` match `desired`, or None when they match."""
     if current is None:
-        return _change(Action.CREATE, desired, None, list(_create_fields(desired))), []
+        fields = list(_create_fields(desired))
+        return _change(Action.CREATE, desired, None, fields, workspace_id), []
     findings = _Findings()
     if current.type != desired.type:
         findings.fields.append(FieldChange("type", current.type, desired.type))
@@ -137,10 +189,10 @@ def _compare(
     _compare_config(desired, current, findings)
     kept = [f for f in findings.fields if not _ignored(f.path, desired.ignore)]
     if current.type != desired.type:
-        return _change(Action.REPLACE, desired, current, kept), findings.warnings
+        return _change(Action.REPLACE, desired, current, kept, workspace_id), findings.warnings
     if not kept:
         return None, findings.warnings
-    return _change(Action.UPDATE, desired, current, kept), findings.warnings
+    return _change(Action.UPDATE, desired, current, kept, workspace_id), findings.warnings
 
 
 def _change(
@@ -148,10 +200,11 @@ def _change(
     desired: DesiredDestination,
     current: LiveDestination | None,
     fields: list[FieldChange],
+    workspace_id: str | None,
 ) -> Change:
     return Change(
         action=action,
-        workspace_id=desired.workspace_id if current is None else current.workspace_id,
+        workspace_id=workspace_id if current is None else current.workspace_id,
         name=desired.name,
         type=desired.type,
         id=None if current is None else current.id,
@@ -166,17 +219,8 @@ def _change(
 def _create_fields(desired: DesiredDestination) -> Iterator[FieldChange]:
     for name, value in desired.fields.items():
         yield FieldChange(name, None, value)
-    for path, value in _flatten_config(desired.config):
-        yield FieldChange(path, None, value, isinstance(value, Secret))
-
-
-def _flatten_config(config: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
-    for key, value in config.items():
-        if key == HEADERS_KEY and isinstance(value, Mapping):
-            for header, header_value in value.items():
-                yield f"config.{HEADERS_KEY}.{header}", header_value
-        else:
-            yield f"config.{key}", value
+    for path, value in flatten_config(desired.config):
+        yield FieldChange(path, None, value, has_secret(value))
 
 
 def _compare_fields(
@@ -191,33 +235,43 @@ def _compare_fields(
 def _compare_config(
     desired: DesiredDestination, current: LiveDestination, findings: _Findings
 ) -> None:
-    live_config = current.config
+    """Compare the declared config keys; the server's own extra keys are not drift."""
     for key, wanted in desired.config.items():
-        path = f"config.{key}"
-        if key == HEADERS_KEY and isinstance(wanted, Mapping):
-            live_headers = live_config.get(key)
-            if not isinstance(live_headers, Mapping):
-                live_headers = {}
-            for header, value in wanted.items():
-                _compare_value(
-                    desired, f"{path}.{header}", value, live_headers.get(header), findings
-                )
-            continue
-        actual = live_config.get(key)
-        if key not in live_config and not isinstance(wanted, Secret):
+        if key not in current.config and not has_secret(wanted):
             has_default, default = documented_default(desired.type, key)
             if has_default and normalize_value(wanted) == normalize_value(default):
                 continue
-        _compare_value(desired, path, wanted, actual, findings)
+        _compare_tree(desired, f"config.{key}", wanted, current.config.get(key), findings)
 
 
-def _compare_value(
+def _compare_tree(
     desired: DesiredDestination, path: str, wanted: Any, actual: Any, findings: _Findings
 ) -> None:
-    if isinstance(wanted, Secret):
+    """Compare a declared value with the live one: mappings key by key, as declared."""
+    if isinstance(wanted, Mapping) and wanted:
+        live_map = actual if isinstance(actual, Mapping) else {}
+        for key, value in wanted.items():
+            _compare_tree(desired, f"{path}.{key}", value, live_map.get(key), findings)
+    elif isinstance(wanted, Secret):
         _compare_secret(desired, path, wanted, actual, findings)
+    elif isinstance(wanted, list) and has_secret(wanted):
+        live_list = actual if isinstance(actual, list) else []
+        if len(live_list) != len(wanted):
+            findings.fields.append(FieldChange(path, _hidden(actual), wanted, sensitive=True))
+            return
+        for index, (value, live_value) in enumerate(zip(wanted, live_list, strict=True)):
+            _compare_tree(desired, f"{path}[{index}]", value, live_value, findings)
     elif normalize_value(wanted) != normalize_value(actual):
         findings.fields.append(FieldChange(path, actual, wanted))
+
+
+def _hidden(actual: Any) -> Any:
+    """A live value shown where a secret is declared: only ever as a mask."""
+    if isinstance(actual, str):
+        return Secret(SecretOrigin.LIVE, actual)
+    if isinstance(actual, (list, Mapping)) and not has_secret(actual):
+        return Secret(SecretOrigin.LIVE, json.dumps(actual, sort_keys=True))
+    return actual
 
 
 def _compare_secret(
@@ -231,7 +285,7 @@ def _compare_secret(
         return
     live_text = actual.value if isinstance(actual, Secret) else actual
     if not isinstance(live_text, str):
-        findings.fields.append(FieldChange(path, actual, wanted, sensitive=True))
+        findings.fields.append(FieldChange(path, _hidden(actual), wanted, sensitive=True))
         return
     if wanted.origin is SecretOrigin.PIN:
         verdict = masking.compare_pin(wanted.value, live_text)
@@ -240,29 +294,48 @@ def _compare_secret(
     if verdict is masking.Verdict.UNVERIFIABLE:
         findings.warnings.append(f"{where} not verified: the API hides it completely")
     elif verdict is masking.Verdict.DIFFER:
-        findings.fields.append(FieldChange(path, actual, wanted, sensitive=True))
+        findings.fields.append(FieldChange(path, _hidden(actual), wanted, sensitive=True))
 
 
 def _ignored(path: str, ignore: Iterable[str]) -> bool:
     return any(path == rule or path.startswith(rule + ".") for rule in ignore)
 
 
+def _removal_fields(current: LiveDestination) -> tuple[FieldChange, ...]:
+    """What a reviewer sees of a destination to be removed or reported: its live values."""
+    fields = [FieldChange(name, value, None) for name, value in current.fields.items()]
+    fields += [
+        FieldChange(path, value, None, has_secret(value))
+        for path, value in flatten_config(current.config)
+    ]
+    return tuple(fields)
+
+
 def _unclaimed(current: LiveDestination, policy: str) -> Change | None:
     """A live destination no declaration claims: deleted, reported or ignored, by policy."""
     if policy == "ignore":
         return None
-    action = Action.DELETE if policy == "delete" else Action.UNMANAGED
-    fields = [FieldChange(name, value, None) for name, value in current.fields.items()]
-    fields += [
-        FieldChange(path, value, None, isinstance(value, Secret))
-        for path, value in _flatten_config(current.config)
-    ]
     return Change(
-        action=action,
+        action=Action.DELETE if policy == "delete" else Action.UNMANAGED,
         workspace_id=current.workspace_id,
         name=current.name,
         type=current.type,
         id=current.id,
-        fields=tuple(fields),
+        fields=_removal_fields(current),
         live=current,
+    )
+
+
+def _superseded(desired: DesiredDestination, old: LiveDestination) -> Change:
+    """The old half of a replace that stopped before deleting it: delete it now."""
+    return Change(
+        action=Action.DELETE,
+        workspace_id=old.workspace_id,
+        name=old.name,
+        type=old.type,
+        id=old.id,
+        fields=_removal_fields(old),
+        source=str(desired.source),
+        protect=desired.protect,
+        live=old,
     )

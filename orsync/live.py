@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from orsync.errors import ApiError
-from orsync.model import LiveDestination, LiveState, LiveWorkspace, Secret, SecretOrigin
-from orsync.schema import (
-    BROADCAST_FLAGS,
-    FIELD_DEFAULTS,
-    HEADERS_KEY,
-    REGIONS_DEFAULT,
-    is_secret_key,
-)
+from orsync.model import LiveDestination, LiveState, LiveWorkspace
+from orsync.schema import BROADCAST_FLAGS, FIELD_DEFAULTS, REGIONS_DEFAULT
+from orsync.sensitive import wrap_live_config
 
 if TYPE_CHECKING:
     from orsync.api import ApiClient
@@ -37,16 +33,21 @@ class _Shape:
     def fail(self, problem: str) -> ApiError:
         return ApiError(f"unexpected API answer: {self.where}: {problem}")
 
+    def optional(self, key: str) -> Any:
+        """The value, or the API's default when a newer field is absent or null."""
+        value = self.item.get(key)
+        return _OPTIONAL_FIELDS.get(key) if value is None else value
+
     def string(self, key: str, *, optional: bool = False) -> str | None:
         value = self.item.get(key)
         if value is None and optional:
             return None
-        if not isinstance(value, str) or not value:
+        if not isinstance(value, str) or not (value or optional):
             raise self.fail(f"`{key}` is not a non-empty string")
         return value
 
     def boolean(self, key: str) -> bool:
-        value = self.item.get(key, _OPTIONAL_FIELDS.get(key))
+        value = self.optional(key)
         if not isinstance(value, bool):
             raise self.fail(f"`{key}` is not true or false")
         return value
@@ -55,10 +56,12 @@ class _Shape:
         value = self.item.get(key)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.fail(f"`{key}` is not a number")
+        if not math.isfinite(value):
+            raise self.fail(f"`{key}` is not a finite number")
         return value
 
     def string_list(self, key: str, *, nullable: bool) -> list[str] | None:
-        value = self.item.get(key, _OPTIONAL_FIELDS.get(key))
+        value = self.item.get(key) if nullable else self.optional(key)
         if value is None and nullable:
             return None
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -98,26 +101,9 @@ def parse_destination(item: Any, where: str) -> LiveDestination:
         name=shape.string("name", optional=True),
         type=type_name,
         fields=ordered,
-        config=_wrap_secrets(type_name, config),
+        config=wrap_live_config(type_name, config),
         raw=dict(item),
     )
-
-
-def _wrap_secrets(type_name: str, config: Mapping[str, Any]) -> dict[str, Any]:
-    """Wrap every secret value as a LIVE `Secret`, so that no later step can print it."""
-    wrapped: dict[str, Any] = {}
-    for key, value in config.items():
-        if key == HEADERS_KEY and isinstance(value, Mapping):
-            wrapped[key] = {h: _live_secret(v) for h, v in value.items()}
-        elif is_secret_key(type_name, key):
-            wrapped[key] = _live_secret(value)
-        else:
-            wrapped[key] = value
-    return wrapped
-
-
-def _live_secret(value: Any) -> Any:
-    return Secret(SecretOrigin.LIVE, value) if isinstance(value, str) else value
 
 
 def parse_workspace(workspace_id: str | None, items: Sequence[Any]) -> LiveWorkspace:

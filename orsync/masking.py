@@ -38,6 +38,18 @@ def parse_mask(value: str) -> tuple[str, str] | None:
     return found.group("prefix"), found.group("tail")
 
 
+def is_api_mask(value: str) -> bool:
+    """Whether a value has the shape of a mask the API returns, to be taken as a pinned mask.
+
+    Stricter than `is_masked`: a short prefix (or none, or stars) and exactly the last 4
+    characters, so that a secret that merely contains `...` is not taken for a pin.
+    """
+    if is_stars(value):
+        return True
+    mask = parse_mask(value)
+    return mask is not None and len(mask[0]) <= 12 and len(mask[1]) == 4 and " " not in value
+
+
 def is_masked(value: str) -> bool:
     """Whether a value is a mask rather than a secret in clear."""
     return is_stars(value) or parse_mask(value) is not None

@@ -77,7 +77,26 @@ TYPES: Mapping[str, DestinationType] = {
 
 # For types orsync does not know, a key whose name has one of these words is treated as secret,
 # so that a new type's credentials are never printed.
-_SECRET_WORDS = ("key", "secret", "token", "password", "dsn", "credential")
+_SECRET_WORDS = (
+    "key",
+    "secret",
+    "token",
+    "pass",
+    "dsn",
+    "credential",
+    "auth",
+    "bearer",
+    "private",
+    "cert",
+    "signature",
+    "connection",
+)
+
+
+def looks_secret(name: str) -> bool:
+    """Whether a key's name suggests it holds a credential (for types orsync does not know)."""
+    lowered = name.lower()
+    return any(word in lowered for word in _SECRET_WORDS)
 
 
 def is_secret_key(type_name: str, key: str) -> bool:
@@ -85,7 +104,7 @@ def is_secret_key(type_name: str, key: str) -> bool:
     known = TYPES.get(type_name)
     if known is not None and key in known.keys:
         return known.keys[key].secret
-    return known is None and any(word in key.lower() for word in _SECRET_WORDS)
+    return known is None and looks_secret(key)
 
 
 def documented_default(type_name: str, key: str) -> tuple[bool, Any]:

@@ -15,11 +15,10 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from orsync import masking
 from orsync.errors import ApiError, SnapshotError
 from orsync.live import parse_workspace
 from orsync.model import LiveState
-from orsync.schema import HEADERS_KEY, is_secret_key
+from orsync.sensitive import mask_config
 
 SNAPSHOT_VERSION = 1
 
@@ -44,22 +43,9 @@ def _scrub(item: Mapping[str, Any]) -> dict[str, Any]:
     """Mask secret config values the API returned in clear (it does so for some keys)."""
     copy = dict(item)
     config = item.get("config")
-    type_name = str(item.get("type", ""))
     if isinstance(config, Mapping):
-        clean: dict[str, Any] = {}
-        for key, value in config.items():
-            if key == HEADERS_KEY and isinstance(value, Mapping):
-                clean[key] = {h: _mask_text(v) for h, v in value.items()}
-            elif is_secret_key(type_name, key):
-                clean[key] = _mask_text(value)
-            else:
-                clean[key] = value
-        copy["config"] = clean
+        copy["config"] = mask_config(str(item.get("type", "")), config)
     return copy
-
-
-def _mask_text(value: Any) -> Any:
-    return masking.display_live(value) if isinstance(value, str) else value
 
 
 def write_snapshot(live: LiveState, path: str) -> None:

@@ -119,7 +119,9 @@ destinations:
   - {name: a, type: webhook, config: {url: "${ORSYNC_TEST_URL}"}}
 """
     state = check_config_text(text, "inline.yaml")
-    assert only_destination(state).config == {"url": "https://hooks.example.com"}
+    # Built from the environment, so kept as a secret: compared in clear, printed as a mask.
+    url = Secret(SecretOrigin.ENV, "https://hooks.example.com", ("ORSYNC_TEST_URL",))
+    assert only_destination(state).config == {"url": url}
     assert state.path == "inline.yaml"
 
 
@@ -231,10 +233,8 @@ def test_variables_expand_in_any_string_and_double_dollar_is_literal(tmp_path: P
     )
     destination = only_destination(state)
     assert destination.name == "ops hook"
-    assert destination.config == {
-        "url": "https://hooks.example.com/in?x=${NOT_A_VAR}",
-        "method": "POST",
-    }
+    url = Secret(SecretOrigin.ENV, "https://hooks.example.com/in?x=${NOT_A_VAR}", ("HOST",))
+    assert destination.config == {"url": url, "method": "POST"}
 
 
 def test_secret_from_a_set_variable(tmp_path: Path) -> None:
@@ -321,13 +321,20 @@ def test_unknown_type_warns_and_keeps_config_as_written(tmp_path: Path) -> None:
             config:
               dataset: {project: p1, tables: [a, "${TABLE}"]}
               serviceAccountKey: ${SA_KEY}
+              auth: {password: "${PW}"}
               batch_size: 10
         """,
     )
-    state = load_config(path, {"TABLE": "traces", "SA_KEY": "secret-json"})
+    environ = {"TABLE": "traces", "SA_KEY": "secret-json", "PW": "nested-secret"}
+    state = load_config(path, environ)
     assert only_destination(state).config == {
-        "dataset": {"project": "p1", "tables": ["a", "traces"]},
+        "dataset": {
+            "project": "p1",
+            "tables": ["a", Secret(SecretOrigin.ENV, "traces", ("TABLE",))],
+        },
         "serviceAccountKey": Secret(SecretOrigin.ENV, "secret-json", ("SA_KEY",)),
+        # A secret-looking key at any depth of an unknown type holds a secret.
+        "auth": {"password": Secret(SecretOrigin.ENV, "nested-secret", ("PW",))},
         "batch_size": 10,
     }
     assert state.warnings == (
@@ -636,11 +643,10 @@ CONTENT_ERRORS = {
         "id d1 is pinned twice (first at line 3)",
     ),
     "unset variable": (
-        "version: 1\ndestinations:\n  - name: a\n    type: webhook\n    config:\n"
-        "      url: https://${HOOK_HOST}/in\n",
-        6,
-        "destinations[0].config.url",
-        "environment variable HOOK_HOST is not set",
+        "version: 1\ndestinations:\n  - name: ${HOOK_TEAM}\n    type: webhook\n",
+        3,
+        "destinations[0].name",
+        "environment variable HOOK_TEAM is not set",
     ),
     "reference never closed": (
         "version: 1\ndestinations:\n  - {name: '${TEAM', type: webhook}\n",
