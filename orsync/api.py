@@ -9,6 +9,7 @@ since a create that timed out may have taken effect (apply checks by listing aga
 from __future__ import annotations
 
 import ipaddress
+import math
 import random
 import time
 from collections.abc import Mapping
@@ -46,7 +47,11 @@ class RetryPolicy:
 
 def check_base_url(url: str) -> str:
     """Refuse a base URL that would send the key in clear text to another machine."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - parsing the port is what raises on a malformed one
+    except ValueError:
+        raise UsageError(f"--base-url {url!r} is not a valid URL") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UsageError(f"--base-url {url!r} is not an http(s) URL")
     if parts.scheme == "http" and not _is_loopback(parts.hostname):
@@ -71,6 +76,12 @@ def read_api_key(env_name: str, environ: Mapping[str, str]) -> str:
     key = environ.get(env_name, "").strip()
     if not key:
         raise AuthError(f"no management key: set the environment variable {env_name}")
+    if not (key.isascii() and key.isprintable()):
+        # It could not travel in an HTTP header, and error messages might echo it escaped.
+        raise AuthError(
+            f"the key in {env_name} holds characters a key cannot have (spaces inside are "
+            "fine, but not control or non-ASCII characters); copy it again"
+        )
     return key
 
 
@@ -113,15 +124,16 @@ class ApiClient:
     def list_destinations(self, workspace_id: str | None = None) -> list[dict[str, Any]]:
         """Every destination of a workspace (the key's default one when None), all pages."""
         first, total = self._list_page(workspace_id, 0)
-        items = list(first)
+        items = _unique_by_id(first)
         if len(items) < total and items:
-            items = self._rest_of_pages(workspace_id, items, total)
+            items = _unique_by_id(self._rest_of_pages(workspace_id, items, total))
         if len(items) < total:
+            # Going on would plan the missing destinations as creates: duplicates on apply.
             raise ApiError(
                 f"unexpected API answer: total_count says {total} destinations "
-                f"but the pages hold {len(items)}"
+                f"but the pages hold {len(items)} different ones"
             )
-        return _unique_by_id(items)
+        return items
 
     def get_destination(self, destination_id: str) -> dict[str, Any] | None:
         """One destination, or None when the API does not know it."""
@@ -236,9 +248,11 @@ class ApiClient:
         retry_after = response.headers.get("Retry-After", "").strip()
         if retry_after:
             try:
-                return min(max(float(retry_after), 0.0), self._retry.max_retry_after)
+                seconds = float(retry_after)
             except ValueError:
-                pass  # an HTTP date: fall back to our own backoff
+                seconds = math.nan  # an HTTP date: fall back to our own backoff
+            if math.isfinite(seconds):
+                return min(max(seconds, 0.0), self._retry.max_retry_after)
         return self._retry.backoff(attempt)
 
     def _may_wait(self, started: float, wait: float) -> bool:

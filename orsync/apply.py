@@ -8,14 +8,16 @@ destination of that name and type that was not there before counts as created.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from orsync.errors import ApiError, ApplyError, SafetyError
 from orsync.model import DesiredDestination, Secret
-from orsync.plan import Action, Change, Plan
-from orsync.schema import HEADERS_KEY, TYPES
+from orsync.plan import Action, Change, Plan, public_value
+from orsync.schema import TYPES
+from orsync.sensitive import flatten_config
 
 DEFAULT_MAX_DELETES = 3
 # Answers that say a create certainly did not happen; after anything else it may have.
@@ -90,34 +92,37 @@ def check_safety(plan: Plan, max_deletes: int = DEFAULT_MAX_DELETES) -> None:
         )
 
 
-def check_creatable(plan: Plan) -> None:
-    """Refuse (exit 1) a create whose secret or required config key orsync does not have."""
+def check_feasible(plan: Plan) -> None:
+    """Refuse (exit 1), before any change, what apply could not carry out in full.
+
+    A create needs every secret in clear and every required config key; an update cannot
+    send a secret the file holds only as a mask or an unset variable.
+    """
     problems: list[str] = []
     for change in plan.changes:
-        if change.action not in (Action.CREATE, Action.REPLACE) or change.desired is None:
+        if change.desired is None:
             continue
         desired = change.desired
-        for path, value in _config_items(desired.config):
-            if isinstance(value, Secret) and not value.known:
-                problems.append(f"{desired.source}: {desired.name}: {path} is {value.mask()}")
-        spec = TYPES.get(desired.type)
-        for key in spec.required_keys() if spec else ():
-            if key not in desired.config:
-                problems.append(f"{desired.source}: {desired.name}: config.{key} is not declared")
+        where = f"{desired.source}: {desired.name}"
+        if change.action in (Action.CREATE, Action.REPLACE):
+            for path, value in flatten_config(desired.config):
+                if _unknown_secrets(value):
+                    problems.append(f"{where}: {path} is {_shown(value)}")
+            spec = TYPES.get(desired.type)
+            for key in spec.required_keys() if spec else ():
+                if key not in desired.config:
+                    problems.append(f"{where}: config.{key} is not declared")
+        elif change.action is Action.UPDATE:
+            problems.extend(f"{where}: {issue}" for issue in update_body(change)[1])
     if problems:
         raise ApplyError(
-            "cannot create without the secret or required value: "
-            + "; ".join(problems)
-            + "; nothing was changed"
+            "cannot apply: " + "; ".join(problems) + ". Set the variables (or, for a secret "
+            "rotated on purpose, pin its new mask or `ignore` it); nothing was changed"
         )
 
 
-def _config_items(config: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
-    for key, value in config.items():
-        if key == HEADERS_KEY and isinstance(value, Mapping):
-            yield from ((f"config.headers.{h}", v) for h, v in value.items())
-        else:
-            yield f"config.{key}", value
+def _shown(value: Any) -> str:
+    return str(public_value(value))
 
 
 # Request bodies ---------------------------------------------------------------------------
@@ -134,8 +139,22 @@ def _clear(value: Any) -> Any:
     return value
 
 
+def _unknown_secrets(value: Any) -> bool:
+    """Whether a value holds a secret orsync does not know in clear (a pin, an unset variable)."""
+    if isinstance(value, Secret):
+        return not value.known
+    if isinstance(value, Mapping):
+        return any(_unknown_secrets(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_unknown_secrets(v) for v in value)
+    return False
+
+
 def create_body(desired: DesiredDestination) -> dict[str, Any]:
-    """The POST body for a declared destination (every secret known: see check_creatable)."""
+    """The POST body for a declared destination; refuses to send a mask or an unset secret."""
+    for path, value in flatten_config(desired.config):
+        if _unknown_secrets(value):
+            raise ApplyError(f"{desired.source}: {desired.name}: {path} is {_shown(value)}")
     body: dict[str, Any] = {"type": desired.type, "name": desired.name}
     if desired.workspace_id is not None:
         body["workspace_id"] = desired.workspace_id
@@ -144,41 +163,101 @@ def create_body(desired: DesiredDestination) -> dict[str, Any]:
     return body
 
 
+_CONFIG_KEY = re.compile(r"^config\.([^.\[]+)")
+_KEEP = object()  # leave the live value as it is: send nothing of our own for it
+
+
 def update_body(change: Change) -> tuple[dict[str, Any], list[str]]:
-    """The PATCH body: only the differing fields and config keys; and what cannot be sent."""
-    assert change.desired is not None
+    """The PATCH body: only the differing fields and config keys; and what cannot be sent.
+
+    A differing mapping (`headers`) is sent whole, its undeclared and unknown entries as the
+    API returned them (masked), since whether PATCH merges or replaces it is not documented:
+    either way nothing is lost, and a masked value is one the API keeps.
+    """
+    assert change.desired is not None and change.live is not None
     desired = change.desired
     body: dict[str, Any] = {}
-    config: dict[str, Any] = {}
+    keys: list[str] = []
     unsendable: list[str] = []
     for diff in change.fields:
-        head, _, rest = diff.path.partition(".")
-        if head != "config":
-            body[head] = _clear(desired.fields.get(head, diff.after))
-            continue
-        key = rest.split(".", 1)[0]
-        value = desired.config[key]
-        if key == HEADERS_KEY and isinstance(value, Mapping):
-            # Whether PATCH merges or replaces headers is not documented: send them all.
-            value = dict(value)
-        if _unknown_secrets(value):
-            unsendable.append(f"{diff.path} (the file holds {diff.after}, not the secret)")
-            continue
-        config[key] = _clear(value)
+        found = _CONFIG_KEY.match(diff.path)
+        if found is None:
+            body[diff.path] = _clear(desired.fields.get(diff.path, diff.after))
+        elif _unknown_secrets(diff.after):
+            unsendable.append(f"cannot update {diff.path}: the file holds {_shown(diff.after)}")
+        else:
+            keys.append(found.group(1))
+    live_config = change.live.raw.get("config")
+    live_config = live_config if isinstance(live_config, Mapping) else {}
+    config = {}
+    for key in dict.fromkeys(keys):
+        patched = _patch_value(desired.config[key], live_config.get(key))
+        if patched is not _KEEP:
+            config[key] = patched
     if config:
         body["config"] = config
     return body, unsendable
 
 
-def _unknown_secrets(value: Any) -> bool:
+def _patch_value(wanted: Any, live: Any) -> Any:
+    if isinstance(wanted, Mapping):
+        merged = dict(live) if isinstance(live, Mapping) else {}
+        for key, value in wanted.items():
+            patched = _patch_value(value, merged.get(key))
+            if patched is not _KEEP:
+                merged[key] = patched
+        return merged
+    return _KEEP if _unknown_secrets(wanted) else _clear(wanted)
+
+
+def _known_secrets(value: Any) -> Iterator[str]:
+    """Every secret known in clear inside a value: what must not appear in any message."""
     if isinstance(value, Secret):
-        return not value.known
-    if isinstance(value, Mapping):
-        return any(_unknown_secrets(v) for v in value.values())
-    return False
+        if value.known and value.value:
+            yield value.value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _known_secrets(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _known_secrets(item)
+
+
+def _redacted(message: str, change: Change) -> str:
+    """An API error message with the secrets we sent taken out (an API may echo input)."""
+    if change.desired is None:
+        return message
+    for secret in _known_secrets(change.desired.config):
+        message = message.replace(secret, "***")
+    return message
 
 
 # Carrying out -----------------------------------------------------------------------------
+
+Step = tuple[str, Callable[[], str]]
+
+
+def _steps(change: Change, client: DestinationsApi) -> list[Step]:
+    """The requests of one change; a replace is two steps, so a report can say which ran."""
+    desired, ident = change.desired, change.id
+    if change.action is Action.CREATE:
+        assert desired is not None
+        return [(describe(change), lambda: _create(desired, client))]
+    if change.action is Action.UPDATE:
+        assert ident is not None
+        return [(describe(change), lambda: _update(ident, change, client))]
+    if change.action is Action.REPLACE:
+        assert desired is not None and ident is not None and change.live is not None
+        old_type = change.live.type
+        return [
+            (
+                f"{describe(change)}: create the new {desired.type}",
+                lambda: _create(desired, client),
+            ),
+            (f"{describe(change)}: delete the old {old_type}", lambda: _delete(ident, client)),
+        ]
+    assert ident is not None
+    return [(describe(change), lambda: _delete(ident, client))]
 
 
 def apply_plan(
@@ -190,42 +269,46 @@ def apply_plan(
 ) -> ApplyReport:
     """Carry out every actionable change in order; stop at the first failure or on request."""
     report = ApplyReport()
-    steps = actionable(plan)
-    for index, change in enumerate(steps):
-        if should_stop():
-            report.interrupted = True
-            report.not_tried = [describe(c) for c in steps[index:]]
-            return report
-        try:
-            notes = _carry_out(change, client)
-        except ApiError as exc:
-            report.failed = f"{describe(change)}: {exc}"
-            report.not_tried = [describe(c) for c in steps[index + 1 :]]
-            return report
-        report.done.append(describe(change) + (f" ({notes})" if notes else ""))
-        progress(report.done[-1])
+    changes = actionable(plan)
+    for index, change in enumerate(changes):
+        steps = _steps(change, client)
+        for position, (label, run) in enumerate(steps):
+            notes = ""
+            if should_stop():
+                report.interrupted = True
+            else:
+                try:
+                    notes = run()
+                except (ApiError, ApplyError) as exc:
+                    report.failed = f"{label}: {_redacted(str(exc), change)}"
+            if report.interrupted or report.failed is not None:
+                report.not_tried = _untried(change, steps, position, report.interrupted)
+                report.not_tried += [describe(c) for c in changes[index + 1 :]]
+                return report
+            report.done.append(label + (f" ({notes})" if notes else ""))
+            progress(report.done[-1])
     return report
 
 
-def _carry_out(change: Change, client: DestinationsApi) -> str:
-    if change.action is Action.CREATE:
-        assert change.desired is not None
-        return _create(change.desired, client)
-    if change.action is Action.UPDATE:
-        assert change.id is not None
-        body, unsendable = update_body(change)
-        if body:
-            client.update_destination(change.id, body)
-        if unsendable:
-            raise ApiError("cannot update " + ", ".join(unsendable))
-        return ""
-    if change.action is Action.REPLACE:
-        assert change.desired is not None and change.id is not None
-        note = _create(change.desired, client)
-        client.delete_destination(change.id)
-        return note
-    assert change.id is not None
-    return "" if client.delete_destination(change.id) else "it was already gone"
+def _untried(change: Change, steps: list[Step], position: int, interrupted: bool) -> list[str]:
+    """What of the current change did not run: itself, or its steps after a first one ran."""
+    if position == 0:
+        return [describe(change)] if interrupted else []
+    return [label for label, _ in steps[position if interrupted else position + 1 :]]
+
+
+def _update(ident: str, change: Change, client: DestinationsApi) -> str:
+    body, unsendable = update_body(change)
+    if unsendable:
+        # Sending the rest would leave the destination half-updated; check_feasible says why.
+        raise ApplyError("; ".join(unsendable))
+    if body:
+        client.update_destination(ident, body)
+    return ""
+
+
+def _delete(ident: str, client: DestinationsApi) -> str:
+    return "" if client.delete_destination(ident) else "it was already gone"
 
 
 def _create(desired: DesiredDestination, client: DestinationsApi) -> str:

@@ -294,7 +294,7 @@ def apply(planfile: str | None, auto_approve: bool, max_deletes: int, **shared: 
             click.echo("Nothing to apply.")
             return EXIT_OK
         applying.check_safety(current, max_deletes)
-        applying.check_creatable(current)
+        applying.check_feasible(current)
         if saved is None and not auto_approve:
             _confirm()
         with _interrupt_between_steps() as stop_requested:

@@ -9,11 +9,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from orsync.atomic import write_text_atomically
 from orsync.errors import OrsyncError, StalePlanError
 from orsync.plan import Plan, plan_to_json
 
@@ -55,13 +55,8 @@ def write_plan_file(plan: Plan, path: str, workspaces: tuple[str, ...] = ()) -> 
         "workspaces": list(workspaces),
         "plan": plan_to_json(plan),
     }
-    directory = os.path.dirname(os.path.abspath(path))
     try:
-        handle, temporary = tempfile.mkstemp(prefix=".orsync-plan-", dir=directory)
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(document, stream, indent=2)
-            stream.write("\n")
-        os.replace(temporary, path)
+        write_text_atomically(path, json.dumps(document, indent=2) + "\n")
     except OSError as exc:
         raise PlanFileError(f"{path}: cannot write the plan: {exc.strerror}") from exc
 

@@ -9,12 +9,11 @@ as the default workspace.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from orsync.atomic import write_text_atomically
 from orsync.errors import ApiError, SnapshotError
 from orsync.live import parse_workspace
 from orsync.model import LiveState
@@ -50,13 +49,9 @@ def _scrub(item: Mapping[str, Any]) -> dict[str, Any]:
 
 def write_snapshot(live: LiveState, path: str) -> None:
     """Write the snapshot atomically, so a failed write never leaves half a file."""
-    text = json.dumps(snapshot_document(live), indent=2, sort_keys=False) + "\n"
-    directory = os.path.dirname(os.path.abspath(path))
+    text = json.dumps(snapshot_document(live), indent=2) + "\n"
     try:
-        handle, temporary = tempfile.mkstemp(prefix=".orsync-", dir=directory)
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
+        write_text_atomically(path, text)
     except OSError as exc:
         raise SnapshotError(f"{path}: cannot write the snapshot: {exc.strerror}") from exc
 
@@ -108,7 +103,14 @@ def _workspace_lists(document: Any, path: str) -> dict[str | None, list[Any]]:
             lists[workspace_id] = entry["data"]
         return lists
     if isinstance(document, dict) and isinstance(document.get("data"), list):
-        return {None: document["data"]}
+        data, total = document["data"], document.get("total_count")
+        if isinstance(total, int) and not isinstance(total, bool) and total > len(data):
+            # One page of a longer list: the rest would plan as creates.
+            raise SnapshotError(
+                f"{path}: holds {len(data)} of {total} destinations (one page of the list); "
+                "save the whole list with `orsync snapshot`"
+            )
+        return {None: data}
     raise SnapshotError(
         f"{path}: not a snapshot: expected a file from `orsync snapshot` "
         'or a list response {"data": [...], "total_count": N}'

@@ -9,7 +9,7 @@ import pytest
 from fake_api import MANAGEMENT_KEY, FakeApi
 
 from orsync.api import ApiClient, RetryPolicy
-from orsync.apply import apply_plan, check_creatable, check_safety, create_body, update_body
+from orsync.apply import apply_plan, check_feasible, check_safety, create_body, update_body
 from orsync.diff import plan_changes
 from orsync.errors import EXIT_POLICY, ApplyError, SafetyError
 from orsync.live import read_live
@@ -136,15 +136,14 @@ def test_create_body_sends_every_field_and_secrets_in_clear(
     assert plan_against(client, [wanted]).in_sync
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="create_body sends a masked pin's mask and None for an unset variable; only "
-    "check_creatable, which apply_plan does not call, keeps them from the API",
-)
 def test_create_body_never_sends_a_mask_or_an_unset_secret() -> None:
-    config = {"publicKey": pin(PUBLIC), "secretKey": env(None, "LF_SECRET")}
-    sent_config = create_body(declared("LF", "langfuse", config))["config"]
-    assert "publicKey" not in sent_config and "secretKey" not in sent_config
+    for config in (
+        {"publicKey": pin(PUBLIC), "secretKey": env(NEW_SECRET)},
+        {"publicKey": env(PUBLIC), "secretKey": env(None, "LF_SECRET")},
+    ):
+        with pytest.raises(ApplyError, match=r"config\.(publicKey|secretKey) is") as caught:
+            create_body(declared("LF", "langfuse", config))
+        assert NEW_SECRET not in str(caught.value) and PUBLIC not in str(caught.value)
 
 
 def test_update_body_holds_only_what_differs(fake: FakeApi, client: ApiClient) -> None:
@@ -177,11 +176,15 @@ def test_a_changed_pin_cannot_be_sent(fake: FakeApi, client: ApiClient) -> None:
     plan = plan_against(client, [wanted])
     body, unsendable = update_body(plan.changes[0])
     assert body == {"sampling_rate": 0.5}
-    assert [u.split(" ")[0] for u in unsendable] == ["config.secretKey"]
+    assert len(unsendable) == 1 and "cannot update config.secretKey" in unsendable[0]
+    with pytest.raises(ApplyError, match=r"cannot update config\.secretKey"):
+        check_feasible(plan)
     report = apply_plan(plan, client)
     assert report.failed is not None and "cannot update config.secretKey" in report.failed
+    # Nothing of the update is sent: half an update would be worse than none.
+    assert fake.mutating_requests() == []
     stored = fake.destinations()[0]
-    assert (stored["sampling_rate"], stored["config"]["secretKey"]) == (0.5, OLD_SECRET)
+    assert (stored["sampling_rate"], stored["config"]["secretKey"]) == (1, OLD_SECRET)
 
 
 def test_a_pinned_id_renames(fake: FakeApi, client: ApiClient) -> None:
@@ -236,7 +239,7 @@ KNOWN = {"publicKey": env(PUBLIC), "secretKey": env(NEW_SECRET)}
     ],
     ids=["unset", "pin", "required", "header"],
 )
-def test_check_creatable(
+def test_check_feasible(
     fake: FakeApi, client: ApiClient, config: dict[str, Any], problem: str
 ) -> None:
     seed(fake, "Swap")  # a webhook, to be replaced by a langfuse
@@ -244,12 +247,12 @@ def test_check_creatable(
         client, [declared("New", "langfuse", config), declared("Swap", "langfuse", config)]
     )
     with pytest.raises(ApplyError) as caught:
-        check_creatable(plan)
+        check_feasible(plan)
     message = str(caught.value)
     assert f"orsync.yaml:5: New: config.{problem}" in message
     assert f"orsync.yaml:5: Swap: config.{problem}" in message
     assert "nothing was changed" in message
-    check_creatable(plan_against(client, [declared("New", "langfuse", KNOWN)]))
+    check_feasible(plan_against(client, [declared("New", "langfuse", KNOWN)]))
 
 
 # Carrying out ------------------------------------------------------------------------------
@@ -282,7 +285,10 @@ def test_creates_updates_replaces_then_deletes(fake: FakeApi, client: ApiClient)
     shown: list[str] = []
     report = apply_plan(plan, client, progress=shown.append)
     assert report.complete and report.done == shown
-    assert [line.split(" ")[0] for line in shown] == ["create", "update", "replace", "delete"]
+    kinds = [line.split(" ")[0] for line in shown]
+    assert kinds == ["create", "update", "replace", "replace", "delete"]
+    assert shown[2].endswith("create the new otel-collector")
+    assert shown[3].endswith("delete the old webhook")
     assert sent(fake) == expected_order(plan)
     assert [r.body["type"] for r in fake.mutating_requests() if r.method == "POST"] == [
         "webhook",

@@ -159,11 +159,6 @@ def test_a_raw_list_response_is_the_default_workspace(fake: FakeApi, snapshot_pa
         read_snapshot(path, [OTHER])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a raw list response holding one page of several (data shorter than total_count) "
-    "is read as the whole workspace; the missing destinations then plan as creates",
-)
 def test_a_raw_list_of_one_page_only_is_refused(fake: FakeApi, snapshot_path: str) -> None:
     for index in range(60):
         fake.add_destination({"type": "webhook", "name": f"h{index}", "config": {"url": "x"}})
@@ -212,11 +207,6 @@ def test_a_missing_workspace_or_file(tmp_path: Path, snapshot_path: str) -> None
         write_snapshot(LiveState(()), unwritable)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="when the final rename fails (the target is a directory), write_snapshot leaves "
-    "its temporary .orsync-* file behind",
-)
 def test_a_failed_write_leaves_no_file_behind(tmp_path: Path) -> None:
     target = tmp_path / "taken"
     target.mkdir()
