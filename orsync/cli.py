@@ -99,6 +99,15 @@ def _options(
     return Options(config, base_url, api_key_env, timeout, color, verbose)
 
 
+max_deletes_option = click.option(
+    "--max-deletes",
+    type=click.IntRange(min=0),
+    default=3,
+    show_default=True,
+    help="Refuse to delete or replace more destinations than this (exit 3).",
+)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="orsync")
 def cli() -> None:
@@ -189,6 +198,7 @@ def warn(messages: Sequence[str], color: bool) -> None:
     help="Output format.",
 )
 @click.option("--out", metavar="PLANFILE", help="Save the plan for `orsync apply PLANFILE`.")
+@max_deletes_option
 @click.option("--snapshot", metavar="FILE", help="Plan against a saved live state, offline.")
 @click.option(
     "--workspace", "workspaces", multiple=True, metavar="ID", help="Only this workspace (repeat)."
@@ -196,19 +206,24 @@ def warn(messages: Sequence[str], color: bool) -> None:
 def plan(
     output_format: str,
     out: str | None,
+    max_deletes: int,
     snapshot: str | None,
     workspaces: tuple[str, ...],
     **shared: Any,
 ) -> int:
     """Print the drift between the config and live; change nothing.
 
-    Exit 0 when live matches, 2 when there is drift, 1 on error.
+    Exit 0 when live matches, 2 when there is drift, 3 when apply would refuse the plan
+    (protect, --max-deletes), 1 on error.
     """
+    from orsync.apply import check_safety
+
     options = _options(**shared)
     result = make_plan(options, workspaces, snapshot)
     if output_format == "text":
         warn(result.warnings, options.color)
     click.echo(render(result, output_format, options.color), nl=False)
+    check_safety(result, max_deletes)
     if out is not None:
         from orsync.planfile import write_plan_file
 
@@ -260,13 +275,7 @@ def validate(**shared: Any) -> int:
 @shared_options
 @click.argument("planfile", required=False)
 @click.option("--auto-approve", is_flag=True, help="Do not ask for `yes` before acting.")
-@click.option(
-    "--max-deletes",
-    type=click.IntRange(min=0),
-    default=3,
-    show_default=True,
-    help="Refuse to delete or replace more destinations than this.",
-)
+@max_deletes_option
 def apply(planfile: str | None, auto_approve: bool, max_deletes: int, **shared: Any) -> int:
     """Make live match the config, or carry out a saved plan (PLANFILE).
 
@@ -364,6 +373,12 @@ def _redact(text: str) -> str:
     return text
 
 
+def _traceback_if(verbose: bool) -> None:
+    """With --verbose, the traceback of the error being handled, the key taken out."""
+    if verbose:
+        click.echo(_redact(traceback.format_exc()), err=True, nl=False)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the CLI and exit with the code SPEC.md gives (usage errors are 1, not click's 2)."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -379,16 +394,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         click.echo("Aborted.", err=True)
         code = EXIT_ERROR
     except OrsyncError as exc:
-        if verbose:
-            traceback.print_exc()
+        _traceback_if(verbose)
         click.echo(f"Error: {_redact(str(exc))}", err=True)
         code = exc.exit_code
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         code = EXIT_ERROR
     except Exception as exc:
-        if verbose:
-            traceback.print_exc()
+        _traceback_if(verbose)
         click.echo(
             f"Error: internal error: {_redact(repr(exc))} (run with -v for details)", err=True
         )

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orsync import masking
-from orsync.errors import OrsyncError
+from orsync.errors import AmbiguousMatchError, PlanningError
 from orsync.model import (
     DesiredDestination,
     DesiredState,
@@ -28,10 +28,6 @@ from orsync.normalize import normalize_field, normalize_value
 from orsync.plan import Action, Change, FieldChange, Plan
 from orsync.schema import documented_default
 from orsync.sensitive import flatten_config, has_secret
-
-
-class AmbiguousMatchError(OrsyncError):
-    """Two live destinations carry one declared name, and no `id` is pinned to choose."""
 
 
 @dataclass
@@ -51,7 +47,7 @@ def plan_changes(desired: DesiredState, live: LiveState) -> Plan:
         live_workspace = live.workspace(workspace.id)
         if live_workspace is None:
             label = workspace.id or "the default workspace"
-            raise OrsyncError(f"the live state has no destinations list for {label}")
+            raise PlanningError(f"the live state has no destinations list for {label}")
         _check_default_not_declared_twice(desired, workspace, live_workspace)
         found, same, notes = _plan_workspace(workspace, live_workspace)
         changes.extend(found)
@@ -78,7 +74,7 @@ def _check_default_not_declared_twice(
     live_ids = {d.workspace_id for d in live.destinations}
     for other in desired.workspaces:
         if other.id is not None and other.id in live_ids:
-            raise OrsyncError(
+            raise PlanningError(
                 f"{workspace.source}: the entry without `id` is the key's default workspace "
                 f"{other.id}, which {other.source} declares again; merge the two entries"
             )

@@ -45,6 +45,18 @@ class AuthError(ApiError):
     """The key is missing, refused, or not a management key."""
 
 
+class PlanningError(OrsyncError):
+    """Config and live state that cannot be planned as they stand (e.g. an ambiguous match)."""
+
+
+class AmbiguousMatchError(PlanningError):
+    """Two live destinations carry one declared name, and no `id` is pinned to choose."""
+
+
+class PlanFileError(OrsyncError):
+    """A plan file that cannot be read or written, or is not a plan file."""
+
+
 class StalePlanError(OrsyncError):
     """A saved plan no longer matches the live state or the config file."""
 

@@ -14,14 +14,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from orsync.atomic import write_text_atomically
-from orsync.errors import OrsyncError, StalePlanError
+from orsync.errors import PlanFileError, StalePlanError
 from orsync.plan import Plan, plan_to_json
 
 PLAN_FILE_VERSION = 1
-
-
-class PlanFileError(OrsyncError):
-    """A plan file that cannot be read or is not a plan file."""
 
 
 @dataclass(frozen=True)

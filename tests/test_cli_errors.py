@@ -252,3 +252,23 @@ def test_raw_list_response_as_snapshot(configured: Orsync) -> None:
     result = configured("plan", "--snapshot", "raw.json", env=ENV, key=None)
     assert result.code == 2, result.output
     assert "~ enabled = false -> true" in result.stdout
+
+
+def test_verbose_traceback_never_shows_the_key(configured: Orsync) -> None:
+    key = "or-mgmt-not-known-to-the-fake-0123456789"
+    result = configured("plan", "-v", env=ENV, key=key)
+    assert result.code == 1
+    assert "Traceback" in result.stderr  # -v asks for it
+    assert key not in result.output
+    result.assert_hides([SECRET])
+
+
+def test_a_key_with_control_characters_is_refused_without_echo(configured: Orsync) -> None:
+    key = "or-mgmt-0123456789\u200babcdef"
+    result = configured("plan", env=ENV, key=key)
+    failed(result, "OPENROUTER_MANAGEMENT_KEY", "cannot have")
+    assert "0123456789" not in result.output
+
+
+def test_malformed_base_url_is_one_clear_line(configured: Orsync) -> None:
+    failed(configured("plan", "--base-url", "http://[::1:8080", env=ENV), "not a valid URL")

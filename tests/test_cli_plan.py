@@ -313,3 +313,25 @@ def test_default_workspace_id_known_from_live(orsync: Orsync, fake: FakeApi) -> 
     seed(fake, enabled=False)
     _, plan = plan_json(orsync)
     assert plan["changes"][0]["workspace_id"] == DEFAULT_WORKSPACE_ID
+
+
+def test_plan_exits_3_when_apply_would_refuse(orsync: Orsync, fake: FakeApi) -> None:
+    fake.add_destination(
+        {"name": "Keep", "type": "webhook", "config": {"url": "https://k.example"}}
+    )
+    orsync.write_config("""
+        version: 1
+        destinations:
+          - {name: Keep, type: otel-collector, protect: true, config: {endpoint: "https://o.example"}}
+        """)
+    result = orsync("plan", "--out", "refused.plan")
+    assert result.code == 3, result.output
+    assert "-/+ destination" in result.stdout and "protect" in result.stderr
+    assert not (orsync.cwd / "refused.plan").exists()
+    for n in range(3):
+        fake.add_destination(
+            {"name": f"old-{n}", "type": "webhook", "config": {"url": "https://x.example"}}
+        )
+    orsync.write_config("version: 1\nworkspaces:\n  - unmanaged: delete\n    destinations: []\n")
+    assert orsync("plan").code == 3
+    assert orsync("plan", "--max-deletes", "4").code == 2

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from orsync.diff import AmbiguousMatchError, plan_changes
+from orsync.diff import plan_changes
+from orsync.errors import AmbiguousMatchError
 from orsync.live import parse_workspace
 from orsync.model import (
     DesiredDestination,

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from orsync.diff import plan_changes
-from orsync.errors import StalePlanError
+from orsync.errors import PlanFileError, StalePlanError
 from orsync.live import parse_workspace
 from orsync.model import (
     DesiredDestination,
@@ -24,7 +24,7 @@ from orsync.model import (
     WorkspaceConfig,
 )
 from orsync.plan import Plan, plan_to_json
-from orsync.planfile import PlanFileError, check_fresh, read_plan_file, write_plan_file
+from orsync.planfile import check_fresh, read_plan_file, write_plan_file
 from orsync.schema import FIELD_DEFAULTS
 
 PUBLIC = "pk-lf-public-0000000000-EfGh"

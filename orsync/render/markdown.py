@@ -36,7 +36,7 @@ def _section(change: Change) -> list[str]:
     name = change.name if change.name is not None else "(unnamed)"
     where = f" ({_cell(change.source)})" if change.source else ""
     lines = [
-        f"#### {_HEADING[change.action]}: {_cell(name)} ({change.type}, "
+        f"#### {_HEADING[change.action]}: {_cell(name)} ({_cell(change.type)}, "
         f"{workspace_label(change.workspace_id)}){where}",
         "",
     ]
