@@ -306,13 +306,23 @@ def apply(planfile: str | None, auto_approve: bool, max_deletes: int, **shared: 
         applying.check_feasible(current)
         if saved is None and not auto_approve:
             _confirm()
-        with _interrupt_between_steps() as stop_requested:
-            report = applying.apply_plan(
-                current,
-                client,
-                progress=lambda line: click.echo(f"  done: {line}"),
-                should_stop=stop_requested,
-            )
+        done: list[str] = []
+
+        def progress(line: str) -> None:
+            done.append(line)
+            click.echo(f"  done: {line}")
+
+        try:
+            with _interrupt_between_steps() as stop_requested:
+                report = applying.apply_plan(
+                    current, client, progress=progress, should_stop=stop_requested
+                )
+        except KeyboardInterrupt:
+            raise ApplyError(
+                "apply interrupted twice, during a request: the step under way may or may "
+                f"not have taken effect. done: {'; '.join(done) or 'nothing'}. Run "
+                "`orsync plan` to see where live stands, and `orsync apply` to finish"
+            ) from None
         if not report.complete:
             raise ApplyError(report.describe())
         after = plan_changes(desired, read_live(client, workspace_ids))

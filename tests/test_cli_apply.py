@@ -333,10 +333,11 @@ def test_create_without_its_secret_is_refused_before_anything_runs(
     assert fake.mutating_requests() == []
 
 
-def test_ctrl_c_stops_between_steps_with_a_report(orsync: Orsync, fake: FakeApi) -> None:
+def start_apply(orsync: Orsync, fake: FakeApi) -> subprocess.Popen[str]:
+    """`orsync apply` of three creates, the first slow to answer; returns once it is sent."""
     hooks = [type_config("webhook")[0].replace("webhook dest", f"hook {n}") for n in range(3)]
     orsync.write_config("version: 1\ndestinations:\n" + "\n".join(hooks) + "\n")
-    fake.fail(method="POST", status=200, delay=1.5)  # the first create is slow to answer
+    fake.fail(method="POST", status=200, delay=1.5)
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("ORSYNC_", "OPENROUTER_"))}
     environ.update(
         ORSYNC_BASE_URL=fake.base_url,
@@ -354,6 +355,11 @@ def test_ctrl_c_stops_between_steps_with_a_report(orsync: Orsync, fake: FakeApi)
     deadline = time.monotonic() + 20
     while not fake.mutating_requests() and time.monotonic() < deadline:
         time.sleep(0.02)
+    return process
+
+
+def test_ctrl_c_stops_between_steps_with_a_report(orsync: Orsync, fake: FakeApi) -> None:
+    process = start_apply(orsync, fake)
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=30)
     assert process.returncode == 1, stdout + stderr
@@ -364,3 +370,19 @@ def test_ctrl_c_stops_between_steps_with_a_report(orsync: Orsync, fake: FakeApi)
     again = apply(orsync, "--auto-approve")
     assert again.code == 0, again.output
     assert len(fake.destinations()) == 3
+
+
+def test_a_second_ctrl_c_stops_at_once_and_says_what_is_unsure(
+    orsync: Orsync, fake: FakeApi
+) -> None:
+    process = start_apply(orsync, fake)
+    process.send_signal(signal.SIGINT)
+    time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=30)
+    assert process.returncode == 1, stdout + stderr
+    assert "interrupted twice" in stderr and "may or may not have taken effect" in stderr
+    assert "Traceback" not in stderr
+    again = apply(orsync, "--auto-approve")
+    assert again.code == 0, again.output
+    assert sorted(d["name"] for d in fake.destinations()) == ["hook 0", "hook 1", "hook 2"]
