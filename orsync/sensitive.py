@@ -8,7 +8,7 @@ masked) and the plan (trees flattened into `config.a.b` paths), so they cannot d
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from orsync import masking
@@ -27,8 +27,10 @@ def is_secret_path(type_name: str, path: ConfigPath) -> bool:
     return type_name not in TYPES and any(looks_secret(segment) for segment in path)
 
 
-def wrap_live_config(type_name: str, config: Mapping[str, Any]) -> dict[str, Any]:
-    """The live config with every secret string, at any depth, wrapped as a LIVE `Secret`.
+def _map_secrets(
+    type_name: str, config: Mapping[str, Any], secret: Callable[[str], Any]
+) -> dict[str, Any]:
+    """A copy of the config with `secret(text)` in place of every secret string, at any depth.
 
     Numbers and booleans stay as they are: they are settings (`tokenTtl: 3600`), not secrets.
     """
@@ -39,25 +41,20 @@ def wrap_live_config(type_name: str, config: Mapping[str, Any]) -> dict[str, Any
         if isinstance(value, list):
             return [walk(path, item) for item in value]
         if isinstance(value, str) and is_secret_path(type_name, path):
-            return Secret(SecretOrigin.LIVE, value)
+            return secret(value)
         return value
 
     return {str(k): walk((str(k),), v) for k, v in config.items()}
+
+
+def wrap_live_config(type_name: str, config: Mapping[str, Any]) -> dict[str, Any]:
+    """The live config with every secret wrapped as a LIVE `Secret`, so it cannot be printed."""
+    return _map_secrets(type_name, config, lambda text: Secret(SecretOrigin.LIVE, text))
 
 
 def mask_config(type_name: str, config: Mapping[str, Any]) -> dict[str, Any]:
-    """The config with every secret value replaced by its mask, for files kept on disk."""
-
-    def walk(path: ConfigPath, value: Any) -> Any:
-        if isinstance(value, Mapping):
-            return {str(k): walk((*path, str(k)), v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [walk(path, item) for item in value]
-        if isinstance(value, str) and is_secret_path(type_name, path):
-            return masking.display_live(value)
-        return value
-
-    return {str(k): walk((str(k),), v) for k, v in config.items()}
+    """The config with every secret replaced by its mask, for files kept on disk."""
+    return _map_secrets(type_name, config, masking.display_live)
 
 
 def flatten_config(config: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:

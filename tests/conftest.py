@@ -46,13 +46,10 @@ class Orsync:
         path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
         return path
 
-    def __call__(
-        self,
-        *args: str,
-        env: Mapping[str, str] | None = None,
-        key: str | None = MANAGEMENT_KEY,
-        stdin: str | None = None,
-    ) -> Result:
+    def environ(
+        self, env: Mapping[str, str] | None = None, key: str | None = MANAGEMENT_KEY
+    ) -> dict[str, str]:
+        """The environment of a run: this machine's, less orsync's own settings, plus these."""
         environ = {
             k: v
             for k, v in os.environ.items()
@@ -63,10 +60,19 @@ class Orsync:
         if key is not None:
             environ["OPENROUTER_MANAGEMENT_KEY"] = key
         environ.update(env or {})
+        return environ
+
+    def __call__(
+        self,
+        *args: str,
+        env: Mapping[str, str] | None = None,
+        key: str | None = MANAGEMENT_KEY,
+        stdin: str | None = None,
+    ) -> Result:
         done = subprocess.run(
             [sys.executable, "-m", "orsync", *args],
             cwd=self.cwd,
-            env=environ,
+            env=self.environ(env, key),
             input=stdin,
             capture_output=True,
             text=True,

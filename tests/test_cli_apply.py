@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 import pytest
-from conftest import ROOT, Orsync, Result
+from conftest import Orsync, Result
 from fake_api import MANAGEMENT_KEY, FakeApi
 
 # A valid config for each documented type; `S:` marks a secret given through the environment.
@@ -160,14 +160,7 @@ def test_no_tty_and_no_auto_approve_changes_nothing(orsync: Orsync, fake: FakeAp
 def run_in_terminal(orsync: Orsync, answer: str, env: dict[str, str]) -> tuple[int, str]:
     """Run `orsync apply` with a real terminal on stdin/stdout, and type `answer`."""
     leader, follower = pty.openpty()
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("ORSYNC_", "OPENROUTER_"))}
-    environ.update(
-        env,
-        ORSYNC_BASE_URL=orsync.fake.base_url,
-        PYTHONPATH=str(ROOT),
-        OPENROUTER_MANAGEMENT_KEY=MANAGEMENT_KEY,
-        NO_COLOR="1",
-    )
+    environ = orsync.environ({**env, "NO_COLOR": "1"})
     process = subprocess.Popen(
         [sys.executable, "-m", "orsync", "apply"],
         cwd=orsync.cwd,
@@ -338,12 +331,7 @@ def start_apply(orsync: Orsync, fake: FakeApi) -> subprocess.Popen[str]:
     hooks = [type_config("webhook")[0].replace("webhook dest", f"hook {n}") for n in range(3)]
     orsync.write_config("version: 1\ndestinations:\n" + "\n".join(hooks) + "\n")
     fake.fail(method="POST", status=200, delay=1.5)
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("ORSYNC_", "OPENROUTER_"))}
-    environ.update(
-        ORSYNC_BASE_URL=fake.base_url,
-        PYTHONPATH=str(ROOT),
-        OPENROUTER_MANAGEMENT_KEY=MANAGEMENT_KEY,
-    )
+    environ = orsync.environ()
     process = subprocess.Popen(
         [sys.executable, "-m", "orsync", "apply", "--auto-approve"],
         cwd=orsync.cwd,
