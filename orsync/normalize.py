@@ -54,35 +54,39 @@ def _as_set(value: Any) -> Any:
     return sorted({repr(normalize_value(v)): normalize_value(v) for v in value}.items())
 
 
-def _filter_rule(rule: Any) -> Any:
+def _rule_with_defaults(rule: Any) -> Any:
     if not isinstance(rule, Mapping):
-        return normalize_value(rule)
-    normal = {str(k): normalize_value(v) for k, v in rule.items()}
+        return rule
     # A rule's value is optional (exists/not_exists take none): absent and null mean the same.
-    if normal.get("value") is None:
-        normal.pop("value", None)
-    return normal
+    return {str(k): v for k, v in rule.items() if not (k == "value" and v is None)}
 
 
-def _filter_group(group: Any) -> Any:
+def _group_with_defaults(group: Any) -> Any:
     if not isinstance(group, Mapping):
-        return normalize_value(group)
-    normal = {str(k): normalize_value(v) for k, v in group.items()}
-    normal["logic"] = normal.get("logic") or "and"
+        return group
+    filled = {str(k): v for k, v in group.items()}
+    filled["logic"] = group.get("logic") or "and"
     rules = group.get("rules")
-    normal["rules"] = [_filter_rule(r) for r in rules] if isinstance(rules, list) else rules
-    return normal
+    filled["rules"] = [_rule_with_defaults(r) for r in rules] if isinstance(rules, list) else rules
+    return filled
+
+
+def filter_rules_with_defaults(value: Any) -> Any:
+    """`filter_rules` with `enabled` (true) and each group's `logic` ("and") filled in."""
+    if not isinstance(value, Mapping):
+        return value
+    filled = {str(k): v for k, v in value.items()}
+    filled["enabled"] = True if value.get("enabled") is None else value.get("enabled")
+    groups = value.get("groups")
+    filled["groups"] = (
+        [_group_with_defaults(g) for g in groups] if isinstance(groups, list) else groups
+    )
+    return filled
 
 
 def normalize_filter_rules(value: Any) -> Any:
-    """`filter_rules` with `enabled` (true) and each group's `logic` ("and") filled in."""
-    if not isinstance(value, Mapping):
-        return normalize_value(value)
-    normal = {str(k): normalize_value(v) for k, v in value.items()}
-    normal["enabled"] = True if value.get("enabled") is None else value.get("enabled")
-    groups = value.get("groups")
-    normal["groups"] = [_filter_group(g) for g in groups] if isinstance(groups, list) else groups
-    return normal
+    """The canonical form of `filter_rules`: defaults filled in, then values normalized."""
+    return normalize_value(filter_rules_with_defaults(value))
 
 
 def normalize_field(name: str, value: Any) -> Any:

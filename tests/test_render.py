@@ -316,3 +316,41 @@ def test_no_secret_is_ever_rendered(renderer: Renderer) -> None:
     for clear in CLEAR_VALUES:
         assert clear not in output, f"{clear[:6]}... was rendered"
         assert clear[5:-5] not in output, f"the middle of {clear[:6]}... was rendered"
+
+
+def test_container_fields_are_shown_where_they_differ() -> None:
+    rules_live = {"groups": [{"rules": [{"field": "model", "operator": "equals", "value": "a"}]}]}
+    rules_wanted = {
+        "enabled": True,
+        "groups": [
+            {
+                "logic": "or",
+                "rules": [
+                    {"field": "model", "operator": "equals", "value": "b"},
+                    {"field": "user_id", "operator": "exists"},
+                ],
+            }
+        ],
+    }
+    wanted = desired("Hook", api_key_hashes=["h1", "h2"], filter_rules=rules_wanted)
+    item = live("Hook", ident="id-hook", api_key_hashes=["h3", "h1"], filter_rules=rules_live)
+    plan = plan_for((MAIN, "report", [wanted], [item]))
+    text = render_text(plan)
+    # `enabled: true` is the default the live value leaves out: not shown as a difference.
+    assert "enabled" not in text
+    assert '~ filter_rules.groups[0].logic          = "and" -> "or"' in text
+    assert '~ filter_rules.groups[0].rules[0].value = "a" -> "b"' in text
+    assert '+ filter_rules.groups[0].rules[1]       = {"field": "user_id"' in text
+    # A set has no positions: its items are added or removed.
+    assert '+ api_key_hashes                        = "h2"' in text
+    assert '- api_key_hashes                        = "h3"' in text
+    markdown = render_markdown(plan)
+    assert '| `filter_rules.groups[0].rules[0].value` | `"a" -> "b"` |' in markdown
+    assert '| `api_key_hashes` | `- "h3"` |' in markdown
+    # The JSON keeps the whole field, as the spec shows it.
+    (field,) = [
+        f
+        for f in json.loads(render_json(plan))["changes"][0]["fields"]
+        if f["path"] == "filter_rules"
+    ]
+    assert field["after"] == rules_wanted

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from orsync.plan import Action, Change, Plan
 from orsync.render.text import summary_line
-from orsync.render.values import show_single, show_transition, workspace_label
+from orsync.render.values import field_rows, show_single, workspace_label
 
 _HEADING = {
     Action.CREATE: "Create",
@@ -45,11 +45,12 @@ def _section(change: Change) -> list[str]:
     if change.action in (Action.UPDATE, Action.REPLACE, Action.CREATE):
         lines.extend(["| field | change |", "| --- | --- |"])
         for field in change.fields:
-            text = (
-                show_single(field, field.after)
-                if change.action is Action.CREATE
-                else show_transition(field)
-            )
-            lines.append(f"| {_cell(field.path)} | {_cell(text)} |")
+            if change.action is Action.CREATE:
+                rows = [("+", field.path, show_single(field, field.after))]
+            else:
+                rows = field_rows(field)
+            for mark, path, text in rows:
+                shown = text if mark == "~" else f"{mark} {text}"
+                lines.append(f"| {_cell(path)} | {_cell(shown)} |")
         lines.append("")
     return lines

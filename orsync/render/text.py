@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import click
 
 from orsync.plan import Action, Change, FieldChange, Plan
-from orsync.render.values import show_single, show_transition, show_value, workspace_label
+from orsync.render.values import field_rows, show_single, show_value, workspace_label
 
 _SYMBOL = {
     Action.CREATE: "+",
@@ -79,7 +79,7 @@ def _block(change: Change, color: bool) -> Iterator[str]:
 def _rows(change: Change) -> Iterator[tuple[str, str, str]]:
     for field in change.fields:
         if change.action in (Action.UPDATE, Action.REPLACE):
-            yield "~", field.path, show_transition(field)
+            yield from field_rows(field)
         elif change.action is Action.CREATE:
             yield "+", field.path, show_single(field, field.after)
         elif _worth_showing(field):

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from orsync.plan import FieldChange, public_value
+from orsync.render.nested import ABSENT, nested_changes
 
 
 def show_value(value: Any) -> str:
@@ -33,3 +34,22 @@ def show_single(change: FieldChange, value: Any) -> str:
 
 def workspace_label(workspace_id: str | None) -> str:
     return f"workspace {workspace_id}" if workspace_id else "default workspace"
+
+
+def field_rows(change: FieldChange) -> list[tuple[str, str, str]]:
+    """`(mark, path, text)` rows of a changed field: one, or one per differing sub-path.
+
+    A field holding containers (filter rules, key lists) is shown where it differs, as
+    `filter_rules.groups[0].logic = "and" -> "or"`, `+` for what is added, `-` removed.
+    """
+    rows = []
+    for sub_path, before, after in nested_changes(change):
+        joint = "" if not sub_path or sub_path.startswith("[") else "."
+        path = change.path + joint + sub_path
+        if before is ABSENT:
+            rows.append(("+", path, show_value(after)))
+        elif after is ABSENT:
+            rows.append(("-", path, show_value(before)))
+        else:
+            rows.append(("~", path, f"{show_value(before)} -> {show_value(after)}"))
+    return rows or [("~", change.path, show_transition(change))]
