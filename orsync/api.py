@@ -9,8 +9,10 @@ since a create that timed out may have taken effect (apply checks by listing aga
 from __future__ import annotations
 
 import ipaddress
+import json
 import math
 import random
+import re
 import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -28,6 +30,9 @@ DEFAULT_KEY_ENV = "OPENROUTER_MANAGEMENT_KEY"
 PAGE_LIMIT = 100
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _DESTINATIONS = "/observability/destinations"
+_VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# More pages than this is no workspace but a broken `total_count`: stop, don't flood the API.
+_MAX_PAGES = 10_000
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,8 @@ def check_base_url(url: str) -> str:
         parts.port  # noqa: B018 - parsing the port is what raises on a malformed one
     except ValueError:
         raise UsageError(f"--base-url {url!r} is not a valid URL") from None
+    if parts.username is not None or parts.password is not None:
+        raise UsageError("--base-url must not hold a user name or password")
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UsageError(f"--base-url {url!r} is not an http(s) URL")
     if parts.scheme == "http" and not _is_loopback(parts.hostname):
@@ -73,6 +80,12 @@ def _is_loopback(host: str) -> bool:
 
 def read_api_key(env_name: str, environ: Mapping[str, str]) -> str:
     """The management key from the environment; never from a flag or the config file."""
+    if not _VARIABLE_NAME.fullmatch(env_name):
+        # Most likely the key itself, passed by mistake: say so without repeating it.
+        raise UsageError(
+            "--api-key-env takes the NAME of an environment variable (letters, digits and _), "
+            "not the key; put the key in that variable"
+        )
     key = environ.get(env_name, "").strip()
     if not key:
         raise AuthError(f"no management key: set the environment variable {env_name}")
@@ -179,6 +192,8 @@ class ApiClient:
                 "unexpected API answer: the destinations list has no `data` list "
                 "or no `total_count` number"
             )
+        if total < 0:
+            raise ApiError(f"unexpected API answer: total_count is {total}")
         return data, total
 
     def _rest_of_pages(self, workspace_id: str | None, first: list[Any], total: int) -> list[Any]:
@@ -188,6 +203,11 @@ class ApiClient:
         taken as the page size, and the count goes by `total_count`, never by page sizes.
         """
         step = len(first)
+        if total / step > _MAX_PAGES:
+            raise ApiError(
+                f"unexpected API answer: total_count says {total} destinations, "
+                f"{step} per page: more pages than orsync will read"
+            )
         offsets = list(range(step, total, step))
         with ThreadPoolExecutor(max_workers=min(self._page_concurrency, len(offsets))) as pool:
             pages = list(pool.map(lambda o: self._list_page(workspace_id, o)[0], offsets))
@@ -311,8 +331,36 @@ def _error_message(response: httpx.Response) -> str:
     message = error.get("message") if isinstance(error, dict) else None
     if not isinstance(message, str):
         return "no error message"
+    # An API may echo what it was sent: take out every text we sent (secrets among them)
+    # and the key, before shortening, so that no part of one is left.
+    for sent in sorted(_sent_texts(response.request), key=len, reverse=True):
+        message = message.replace(sent, "***")
     printable = "".join(c if c.isprintable() else " " for c in message)
     return printable[:200]
+
+
+def _sent_texts(request: httpx.Request) -> set[str]:
+    """The strings of a request's JSON body and its Authorization header."""
+    texts: set[str] = set()
+    authorization = request.headers.get("Authorization", "")
+    texts.update(t for t in (authorization, authorization.removeprefix("Bearer ")) if t)
+    try:
+        body = json.loads(request.content or b"null")
+    except ValueError:
+        return texts
+
+    def walk(value: Any) -> None:
+        if isinstance(value, str) and len(value) >= 4:
+            texts.add(value)
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(body)
+    return texts
 
 
 def _data_object(body: Mapping[str, Any], what: str) -> dict[str, Any]:

@@ -8,12 +8,11 @@ destination of that name and type that was not there before counts as created.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from orsync.errors import ApiError, ApplyError, SafetyError
+from orsync.errors import ApiError, ApplyError, OrsyncError, SafetyError
 from orsync.model import DesiredDestination, Secret
 from orsync.plan import Action, Change, Plan, public_value
 from orsync.schema import TYPES
@@ -44,6 +43,7 @@ class ApplyReport:
     failed: str | None = None
     not_tried: list[str] = field(default_factory=list)
     interrupted: bool = False
+    next_step: str = "run `orsync apply` again to finish"
 
     @property
     def complete(self) -> bool:
@@ -56,7 +56,7 @@ class ApplyReport:
         if self.failed:
             parts.append(f"failed: {self.failed}")
         parts.append("not tried: " + ("; ".join(self.not_tried) or "nothing"))
-        parts.append("run `orsync apply` again to finish")
+        parts.append(self.next_step)
         return ". ".join(parts)
 
 
@@ -163,51 +163,57 @@ def create_body(desired: DesiredDestination) -> dict[str, Any]:
     return body
 
 
-_CONFIG_KEY = re.compile(r"^config\.([^.\[]+)")
-_KEEP = object()  # leave the live value as it is: send nothing of our own for it
-
-
 def update_body(change: Change) -> tuple[dict[str, Any], list[str]]:
-    """The PATCH body: only the differing fields and config keys; and what cannot be sent.
+    """The PATCH body: only the differing fields and config entries; and what cannot be sent.
 
-    A differing mapping (`headers`) is sent whole, its undeclared and unknown entries as the
-    API returned them (masked), since whether PATCH merges or replaces it is not documented:
-    either way nothing is lost, and a masked value is one the API keeps.
+    In `config`, only the differing entries are sent, at their depth (`headers.X-Team`): the
+    API merges config key by key and keeps what is left out, so nothing masked or unknown is
+    ever sent. A differing item of a list sends that whole list.
     """
-    assert change.desired is not None and change.live is not None
+    assert change.desired is not None
     desired = change.desired
+    locations = dict(_config_locations(desired.config))
     body: dict[str, Any] = {}
-    keys: list[str] = []
     unsendable: list[str] = []
     for diff in change.fields:
-        found = _CONFIG_KEY.match(diff.path)
-        if found is None:
-            body[diff.path] = _clear(desired.fields.get(diff.path, diff.after))
-        elif _unknown_secrets(diff.after):
+        if not diff.path.startswith("config."):
+            body[diff.path] = desired.name if diff.path == "name" else desired.fields[diff.path]
+        elif _unknown_secrets(_value_at(desired.config, locations[diff.path])):
             unsendable.append(f"cannot update {diff.path}: the file holds {_shown(diff.after)}")
         else:
-            keys.append(found.group(1))
-    live_config = change.live.raw.get("config")
-    live_config = live_config if isinstance(live_config, Mapping) else {}
-    config = {}
-    for key in dict.fromkeys(keys):
-        patched = _patch_value(desired.config[key], live_config.get(key))
-        if patched is not _KEEP:
-            config[key] = patched
-    if config:
-        body["config"] = config
-    return body, unsendable
+            _place(body.setdefault("config", {}), desired.config, locations[diff.path])
+    return _clear(body), unsendable
 
 
-def _patch_value(wanted: Any, live: Any) -> Any:
-    if isinstance(wanted, Mapping):
-        merged = dict(live) if isinstance(live, Mapping) else {}
-        for key, value in wanted.items():
-            patched = _patch_value(value, merged.get(key))
-            if patched is not _KEEP:
-                merged[key] = patched
-        return merged
-    return _KEEP if _unknown_secrets(wanted) else _clear(wanted)
+def _config_locations(
+    config: Mapping[str, Any], path: str = "config", keys: tuple[str, ...] = ()
+) -> Iterator[tuple[str, tuple[str, ...]]]:
+    """Each plan path under `config` (as diff.py writes them) and the keys that reach it.
+
+    List items map to their list: a list is sent whole.
+    """
+    for key, value in config.items():
+        here, reach = f"{path}.{key}", (*keys, key)
+        yield here, reach
+        if isinstance(value, Mapping):
+            yield from _config_locations(value, here, reach)
+        elif isinstance(value, list):
+            yield from ((f"{here}[{n}]", reach) for n in range(len(value)))
+
+
+def _value_at(source: Mapping[str, Any], keys: tuple[str, ...]) -> Any:
+    value: Any = source
+    for key in keys:
+        value = value[key]
+    return value
+
+
+def _place(target: dict[str, Any], source: Mapping[str, Any], keys: tuple[str, ...]) -> None:
+    """Copy `source[k1][k2]...` into `target` at the same keys."""
+    for key in keys[:-1]:
+        target = target.setdefault(key, {})
+        source = source[key]
+    target[keys[-1]] = source[keys[-1]]
 
 
 def _known_secrets(value: Any) -> Iterator[str]:
@@ -281,6 +287,7 @@ def apply_plan(
                     notes = run()
                 except (ApiError, ApplyError) as exc:
                     report.failed = f"{label}: {_redacted(str(exc), change)}"
+                    report.next_step = _next_step(exc, change, changes[index + 1 :])
             if report.interrupted or report.failed is not None:
                 report.not_tried = _untried(change, steps, position, report.interrupted)
                 report.not_tried += [describe(c) for c in changes[index + 1 :]]
@@ -288,6 +295,22 @@ def apply_plan(
             report.done.append(label + (f" ({notes})" if notes else ""))
             progress(report.done[-1])
     return report
+
+
+def _next_step(error: OrsyncError, change: Change, later: list[Change]) -> str:
+    """What a person should do after a failed step: a rerun only helps when nothing refused."""
+    if not isinstance(error, ApiError):
+        return "give orsync what the message names, then run `orsync apply` again"
+    status = error.status
+    if status is None or status >= 500 or status == 429:
+        return "run `orsync apply` again to finish"
+    if status == 409 and any(c.action is Action.DELETE and c.type == change.type for c in later):
+        return (
+            f"the API refused (409: perhaps its limit of destinations per type); deletes come "
+            f"after creates, so delete a {change.type} destination first, then run "
+            "`orsync apply` again"
+        )
+    return "fix what the API refused, then run `orsync apply` again"
 
 
 def _untried(change: Change, steps: list[Step], position: int, interrupted: bool) -> list[str]:

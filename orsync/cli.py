@@ -131,7 +131,7 @@ def load_desired(options: Options, workspaces: Sequence[str] = ()) -> DesiredSta
             f"--workspace {', '.join(unknown)}: not a workspace of {options.config} "
             "(use the id of a workspace entry, or `default`)"
         )
-    return replace(desired, workspaces=tuple(w for w in desired.workspaces if w.id in wanted))
+    return desired.select(wanted)
 
 
 def open_client(options: Options) -> ApiClient:

@@ -56,11 +56,12 @@ def read_secret(node: ConfigNode) -> Secret:
         raise node.error(f"expected a string (a secret), got {describe(node.value)}")
     expansion = _expand(node, node.value)
     text = expansion.text
+    if text is not None and masking.is_api_mask(text):
+        # A mask (written here, or held by the variable) is a pin: compared, never sent.
+        return Secret(SecretOrigin.PIN, text, expansion.variables)
     if expansion.variables or text is None:
         # An unset variable is no error here: plan reports the secret "not verified".
         return Secret(SecretOrigin.ENV, text, expansion.variables)
-    if masking.is_api_mask(text):
-        return Secret(SecretOrigin.PIN, text)
     node.warn(PLAIN_SECRET_WARNING)
     return Secret(SecretOrigin.PLAIN, text)
 
@@ -88,6 +89,9 @@ def _plain_or_environment(node: ConfigNode) -> Any:
     expansion = _expand(node, node.value)
     if expansion.variables:
         return Secret(SecretOrigin.ENV, expansion.text, expansion.variables)
+    if expansion.text is not None and masking.has_url_password(expansion.text):
+        node.warn("a password written in plain text in a URL; use ${VAR} for it")
+        return Secret(SecretOrigin.PLAIN, expansion.text)
     return expansion.text
 
 

@@ -72,7 +72,7 @@ def _check_default_not_declared_twice(
     if workspace.id is not None:
         return
     live_ids = {d.workspace_id for d in live.destinations}
-    for other in desired.workspaces:
+    for other in desired.workspaces + desired.unselected:
         if other.id is not None and other.id in live_ids:
             raise PlanningError(
                 f"{workspace.source}: the entry without `id` is the key's default workspace "
@@ -130,7 +130,7 @@ def _match(workspace: WorkspaceConfig, live: LiveWorkspace) -> _Matching:
     by_name_only: list[DesiredDestination] = []
     for desired in workspace.destinations:
         if desired.id is not None and desired.id in by_id:
-            matching.pair(desired, by_id[desired.id])
+            _match_pinned(desired, by_id[desired.id], live, matching)
             continue
         if desired.id is not None:
             # Creating anew would never match the pin, and would create again on every apply.
@@ -144,24 +144,60 @@ def _match(workspace: WorkspaceConfig, live: LiveWorkspace) -> _Matching:
         if candidate.id not in matching.claimed and candidate.name is not None:
             by_name[candidate.name].append(candidate)
     for desired in by_name_only:
-        _match_by_name(desired, by_name.get(desired.name, []), matching)
+        found = by_name.get(desired.name, [])
+        _match_by_name(desired, found, workspace.unmanaged == "delete", matching)
     return matching
 
 
+def _match_pinned(
+    desired: DesiredDestination,
+    pinned: LiveDestination,
+    live: LiveWorkspace,
+    matching: _Matching,
+) -> None:
+    """Pair a pinned declaration; a pinned one of another type may have a new half already.
+
+    A replace creates the new destination first: if deleting the pinned old one failed, the
+    new one (same name, declared type) is live, and creating it again would duplicate it.
+    """
+    if pinned.type != desired.type:
+        halves = [
+            d
+            for d in live.destinations
+            if d.name == desired.name and d.type == desired.type and d.id not in matching.claimed
+        ]
+        if len(halves) == 1:
+            matching.pair(desired, halves[0])
+            matching.superseded.append((desired, pinned))
+            matching.claimed.add(pinned.id)
+            return
+    matching.pair(desired, pinned)
+
+
 def _match_by_name(
-    desired: DesiredDestination, found: list[LiveDestination], matching: _Matching
+    desired: DesiredDestination,
+    found: list[LiveDestination],
+    may_delete: bool,
+    matching: _Matching,
 ) -> None:
     if len(found) <= 1:
         if found:
             matching.pair(desired, found[0])
         return
     same_type = [d for d in found if d.type == desired.type]
-    if len(same_type) != 1:
-        ids = " and ".join(d.id for d in found)
+    if len(same_type) != 1 or not may_delete:
+        listed = ", ".join(f"{d.id} ({d.type})" for d in found)
+        hint = ""
+        if len(same_type) == 1:
+            hint = (
+                f"; if a replace stopped half-way, pin the {desired.type} one "
+                "(the other is then unmanaged)"
+            )
         raise AmbiguousMatchError(
-            f"{desired.source}: {len(found)} live destinations are named {desired.name!r} "
-            f"({ids}); pin one with `id:`"
+            f"{desired.source}: {len(found)} live destinations are named {desired.name!r}: "
+            f"{listed}; pin the one to keep with `id:`{hint}"
         )
+    # `unmanaged: delete`: the others are undeclared, and the workspace says to delete those.
     matching.pair(desired, same_type[0])
     for old in found:
         if old is not same_type[0]:
@@ -244,12 +280,16 @@ def _compare_tree(
     desired: DesiredDestination, path: str, wanted: Any, actual: Any, findings: _Findings
 ) -> None:
     """Compare a declared value with the live one: mappings key by key, as declared."""
-    if isinstance(wanted, Mapping) and wanted:
+    if isinstance(wanted, Mapping):
+        # Only what is declared is compared: `headers: {}` declares no header.
         live_map = actual if isinstance(actual, Mapping) else {}
         for key, value in wanted.items():
             _compare_tree(desired, f"{path}.{key}", value, live_map.get(key), findings)
     elif isinstance(wanted, Secret):
         _compare_secret(desired, path, wanted, actual, findings)
+    elif isinstance(wanted, str) and isinstance(actual, Secret):
+        # Live holds a secret here (a URL with a password) that the file writes in clear.
+        _compare_secret(desired, path, Secret(SecretOrigin.PLAIN, wanted), actual, findings)
     elif isinstance(wanted, list) and has_secret(wanted):
         live_list = actual if isinstance(actual, list) else []
         if len(live_list) != len(wanted):
@@ -258,7 +298,8 @@ def _compare_tree(
         for index, (value, live_value) in enumerate(zip(wanted, live_list, strict=True)):
             _compare_tree(desired, f"{path}[{index}]", value, live_value, findings)
     elif normalize_value(wanted) != normalize_value(actual):
-        findings.fields.append(FieldChange(path, actual, wanted))
+        sensitive = has_secret(actual)
+        findings.fields.append(FieldChange(path, actual, wanted, sensitive=sensitive))
 
 
 def _hidden(actual: Any) -> Any:

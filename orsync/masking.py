@@ -15,6 +15,11 @@ _MASK = re.compile(r"^(?P<prefix>.*?)\.\.\.(?P<tail>[^.]{1,16})$", re.DOTALL)
 _STARS = re.compile(r"^\*+$")
 # Below this length even the last 4 characters would give away too much of a secret.
 _MIN_LENGTH_FOR_TAIL = 12
+# `scheme://user:password@host...`: a password inside a URL, wherever the URL stands.
+_URL_PASSWORD = re.compile(
+    r"^([A-Za-z][A-Za-z0-9+.-]*://[^/?#@:\s]*:)([^/?#@\s]+)(@.*)$", re.DOTALL
+)
+_HIDDEN_PASSWORD = "****"
 
 
 class Verdict(enum.Enum):
@@ -62,9 +67,23 @@ def tail_mask(value: str) -> str:
     return "********"
 
 
+def has_url_password(value: str) -> bool:
+    """Whether a value is a URL carrying a password (`https://user:pw@host`)."""
+    return _URL_PASSWORD.match(value) is not None
+
+
+def mask_url_password(value: str) -> str:
+    """The URL with its password replaced by stars; other values unchanged."""
+    return _URL_PASSWORD.sub(lambda found: found[1] + _HIDDEN_PASSWORD + found[3], value)
+
+
 def display_live(value: str) -> str:
-    """The display form of a value the API returned for a secret key: its mask, never more."""
-    return value if is_masked(value) else tail_mask(value)
+    """The display form of a secret value the API returned: its mask, never more."""
+    if is_masked(value):
+        return value
+    if has_url_password(value):
+        return mask_url_password(value)
+    return tail_mask(value)
 
 
 def _prefix_fits(prefix: str, secret: str) -> bool:
@@ -75,6 +94,9 @@ def compare_clear(secret: str, live: str) -> Verdict:
     """Compare a secret known in clear with the value the API returned for it."""
     if is_stars(live):
         return Verdict.UNVERIFIABLE
+    if has_url_password(live) and mask_url_password(live) == live:
+        # A URL whose password was masked (in a snapshot): compare all but the password.
+        return Verdict.MATCH if mask_url_password(secret) == live else Verdict.DIFFER
     mask = parse_mask(live)
     if mask is None:
         return Verdict.MATCH if secret == live else Verdict.DIFFER

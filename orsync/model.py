@@ -104,6 +104,15 @@ class DesiredState:
     path: str
     workspaces: tuple[WorkspaceConfig, ...]
     warnings: tuple[str, ...] = ()
+    # When `workspaces` is a selection (`--workspace`), the entries left out, for checks
+    # that concern the whole file.
+    unselected: tuple[WorkspaceConfig, ...] = ()
+
+    def select(self, workspace_ids: set[str | None]) -> DesiredState:
+        """Only the entries of these workspaces (None: the entry without `id`)."""
+        chosen = tuple(w for w in self.workspaces if w.id in workspace_ids)
+        others = tuple(w for w in self.workspaces if w.id not in workspace_ids)
+        return DesiredState(self.path, chosen, self.warnings, self.unselected + others)
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,8 @@ def _map_secrets(
 ) -> dict[str, Any]:
     """A copy of the config with `secret(text)` in place of every secret string, at any depth.
 
+    Secret strings are those at a secret path, and URLs that carry a password wherever they are.
+
     Numbers and booleans stay as they are: they are settings (`tokenTtl: 3600`), not secrets.
     """
 
@@ -40,7 +42,9 @@ def _map_secrets(
             return {str(k): walk((*path, str(k)), v) for k, v in value.items()}
         if isinstance(value, list):
             return [walk(path, item) for item in value]
-        if isinstance(value, str) and is_secret_path(type_name, path):
+        if isinstance(value, str) and (
+            is_secret_path(type_name, path) or masking.has_url_password(value)
+        ):
             return secret(value)
         return value
 

@@ -142,7 +142,7 @@ class _Builder:
         if self.count > _MAX_VALUES:
             raise self.error(f"the document expands to over {_MAX_VALUES} values", node, path)
         if isinstance(node, yaml.ScalarNode):
-            return self.scalar(node)
+            return self.scalar(node, path)
         if id(node) in self.open_nodes:
             raise self.error("an alias refers to a mapping or list that contains it", node, path)
         self.open_nodes.add(id(node))
@@ -156,10 +156,15 @@ class _Builder:
         finally:
             self.open_nodes.discard(id(node))
 
-    def scalar(self, node: yaml.ScalarNode) -> Any:
+    def scalar(self, node: yaml.ScalarNode, path: YamlPath) -> Any:
         if node.tag in _TEXT_TAGS:
             return str(node.value)
-        return self.loader.construct_object(node)
+        try:
+            return self.loader.construct_object(node)
+        except (ValueError, TypeError, OverflowError, yaml.YAMLError):
+            # The value is not quoted: it may be a secret given an explicit tag by mistake.
+            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            raise self.error(f"the value does not fit its YAML tag {tag!r}", node, path) from None
 
     def sequence(
         self, node: yaml.SequenceNode, path: YamlPath, lines: dict[YamlPath, int]
@@ -198,7 +203,7 @@ class _Builder:
             raise self.error(
                 "a mapping key must be a single value, not a list or mapping", node, path
             )
-        key: Hashable = self.scalar(node)
+        key: Hashable = self.scalar(node, path)
         return key
 
     def merge_sources(self, node: yaml.Node, path: YamlPath) -> list[yaml.MappingNode]:

@@ -168,6 +168,19 @@ def test_usage_errors_exit_1_not_2(configured: Orsync) -> None:
             "did you mean 'bucketName'",
         ),
         ("version: 2\ndestinations: []\n", "version"),
+        (
+            "version: 1\ndestinations:\n  - {name: A, type: webhook}\n  - {name: A, type: s3}\n",
+            "orsync.yaml:4: destinations[1].name",
+        ),
+        (
+            "version: 1\ndestinations:\n  - name: A\n    type: webhook\n    enabled: 'yes'\n",
+            "expected true or false, got a string",
+        ),
+        (
+            "version: 1\ndestinations:\n  - name: A\n    type: langfuse\n    config:\n"
+            "      secretKey: !!int sk-lf-TOPSECRET-value\n",
+            "orsync.yaml:6: destinations[0].config.secretKey: the value does not fit",
+        ),
         ("", "empty"),
         ("- just\n- a list\n", "orsync.yaml"),
     ],

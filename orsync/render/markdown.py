@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from orsync.plan import Action, Change, Plan
 from orsync.render.text import summary_line
-from orsync.render.values import field_rows, show_single, workspace_label
+from orsync.render.values import (
+    field_rows,
+    show_single,
+    workspace_label,
+    worth_showing_when_removed,
+)
 
 _HEADING = {
     Action.CREATE: "Create",
@@ -52,5 +57,12 @@ def _section(change: Change) -> list[str]:
             for mark, path, text in rows:
                 shown = text if mark == "~" else f"{mark} {text}"
                 lines.append(f"| {_cell(path)} | {_cell(shown)} |")
+        lines.append("")
+    else:
+        lines.extend(["| field | live value |", "| --- | --- |"])
+        for field in change.fields:
+            if worth_showing_when_removed(field):
+                shown = show_single(field, field.before)
+                lines.append(f"| {_cell(field.path)} | {_cell(shown)} |")
         lines.append("")
     return lines

@@ -6,8 +6,14 @@ from collections.abc import Iterator
 
 import click
 
-from orsync.plan import Action, Change, FieldChange, Plan
-from orsync.render.values import field_rows, show_single, show_value, workspace_label
+from orsync.plan import Action, Change, Plan
+from orsync.render.values import (
+    field_rows,
+    show_single,
+    show_value,
+    workspace_label,
+    worth_showing_when_removed,
+)
 
 _SYMBOL = {
     Action.CREATE: "+",
@@ -30,8 +36,6 @@ _VERB = {
     Action.DELETE: "will be destroyed (not in the config; unmanaged: delete)",
     Action.UNMANAGED: "is live but not in the config (unmanaged)",
 }
-# Fields of a removed or unmanaged destination worth a reviewer's eye; the rest is noise.
-_SHOWN_WHEN_REMOVED = ("enabled", "sampling_rate", "privacy_mode")
 
 
 def render_text(plan: Plan, *, color: bool = False) -> str:
@@ -82,12 +86,8 @@ def _rows(change: Change) -> Iterator[tuple[str, str, str]]:
             yield from field_rows(field)
         elif change.action is Action.CREATE:
             yield "+", field.path, show_single(field, field.after)
-        elif _worth_showing(field):
+        elif worth_showing_when_removed(field):
             yield " ", field.path, show_single(field, field.before)
-
-
-def _worth_showing(field: FieldChange) -> bool:
-    return field.path.startswith("config.") or field.path in _SHOWN_WHEN_REMOVED
 
 
 def _paint(text: str, color_name: str, color: bool) -> str:

@@ -53,3 +53,12 @@ def field_rows(change: FieldChange) -> list[tuple[str, str, str]]:
         else:
             rows.append(("~", path, f"{show_value(before)} -> {show_value(after)}"))
     return rows or [("~", change.path, show_transition(change))]
+
+
+# Fields of a removed or unmanaged destination worth a reviewer's eye; the rest is noise.
+_SHOWN_WHEN_REMOVED = ("enabled", "sampling_rate", "privacy_mode")
+
+
+def worth_showing_when_removed(change: FieldChange) -> bool:
+    """Whether to show a field of a destination to be deleted or reported: where it sends."""
+    return change.path.startswith("config.") or change.path in _SHOWN_WHEN_REMOVED

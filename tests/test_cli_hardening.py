@@ -1,0 +1,232 @@
+"""Hostile and half-broken situations, end to end: odd input, odd answers, runs cut short."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import Orsync, Result
+from fake_api import MANAGEMENT_KEY, FakeApi
+
+PASSWORD = "hunter2-very-secret-pw"
+TOKEN = "Bearer team-token-0123456789-WxYz"
+SECRET = "sk-lf-secret-0123456789-AbCd"
+
+
+def apply(orsync: Orsync, *args: str, env: dict[str, str] | None = None) -> Result:
+    result = orsync("apply", "--auto-approve", *args, env=env)
+    result.assert_hides([PASSWORD, TOKEN, SECRET])
+    return result
+
+
+def test_a_rich_destination_converges_and_plans_clean(orsync: Orsync, fake: FakeApi) -> None:
+    orsync.write_config("""
+        version: 1
+        destinations:
+          - name: Rich
+            type: webhook
+            enabled: false
+            sampling_rate: 0.125
+            privacy_mode: true
+            api_key_hashes: [h2, h1]
+            regions: [us, europe]
+            broadcast_generation_cost: true
+            filter_rules:
+              groups:
+                - rules:
+                    - {field: model, operator: starts_with, value: openai/}
+                    - {field: total_cost, operator: gt, value: 0.5}
+                - logic: or
+                  rules:
+                    - {field: user_id, operator: exists}
+            config:
+              url: https://user:${PW}@Hooks.Example.com/in/
+              method: PUT
+              headers:
+                X-Team: ${TEAM_TOKEN}
+        """)
+    env = {"PW": PASSWORD, "TEAM_TOKEN": TOKEN}
+    assert apply(orsync, env=env).code == 0
+    again = orsync("plan", env=env)
+    assert again.code == 0, again.output
+    again.assert_hides([PASSWORD, TOKEN])
+    # A snapshot of it keeps no password, and plans the same offline.
+    assert orsync("snapshot", "-o", "live.json", env=env).code == 0
+    saved = (orsync.cwd / "live.json").read_text()
+    assert PASSWORD not in saved and TOKEN not in saved
+    offline = orsync("plan", "--snapshot", "live.json", env=env, key=None)
+    assert offline.code == 0, offline.output
+
+
+def test_a_url_password_in_an_unmanaged_destination_is_never_printed(
+    orsync: Orsync, fake: FakeApi
+) -> None:
+    url = f"https://bot:{PASSWORD}@exfil.example.net/collect"
+    fake.add_destination({"name": "stray", "type": "webhook", "config": {"url": url}})
+    orsync.write_config("version: 1\ndestinations: []\n")
+    for output_format in ("text", "json", "markdown"):
+        result = orsync("plan", "--format", output_format, "--out", "p.plan")
+        assert result.code == 2
+        result.assert_hides([PASSWORD])
+        assert "exfil.example.net" in result.stdout  # where it sends is what a reviewer needs
+    assert PASSWORD not in (orsync.cwd / "p.plan").read_text()
+
+
+def test_half_done_replace_of_a_pinned_destination_is_finished(
+    orsync: Orsync, fake: FakeApi
+) -> None:
+    old = fake.add_destination(
+        {"name": "Hook", "type": "webhook", "config": {"url": "https://a.example"}}
+    )
+    orsync.write_config(f"""
+        version: 1
+        destinations:
+          - name: Hook
+            id: {old["id"]}
+            type: otel-collector
+            config: {{endpoint: "https://otel.example"}}
+        """)
+    fake.fail(method="DELETE", status=500, times=10)
+    first = apply(orsync)
+    assert first.code == 1
+    assert (
+        "done: replace otel-collector 'Hook'" in first.stderr and "create the new" in first.stderr
+    )
+    assert (
+        "failed: replace otel-collector 'Hook'" in first.stderr and "delete the old" in first.stderr
+    )
+    fake.reset_faults()
+    second = apply(orsync)
+    assert second.code == 0, second.output
+    assert [d["type"] for d in fake.destinations()] == ["otel-collector"]
+    assert [r.method for r in fake.mutating_requests()].count("POST") == 1
+
+
+@pytest.mark.parametrize("policy", ["report", "ignore"])
+def test_two_live_with_a_declared_name_is_an_error_unless_deleting_is_allowed(
+    orsync: Orsync, fake: FakeApi, policy: str
+) -> None:
+    keep = fake.add_destination(
+        {"name": "Prod", "type": "webhook", "config": {"url": "https://a.example"}}
+    )
+    other = fake.add_destination(
+        {"name": "Prod", "type": "otel-collector", "config": {"endpoint": "https://o.example"}}
+    )
+    config = """
+        version: 1
+        workspaces:
+          - unmanaged: {policy}
+            destinations:
+              - {{name: Prod, type: webhook, config: {{url: "https://a.example"}}}}
+        """
+    orsync.write_config(config.format(policy=policy))
+    result = orsync("plan")
+    assert result.code == 1
+    assert keep["id"] in result.stderr and other["id"] in result.stderr
+    assert "pin the webhook one" in result.stderr
+    assert apply(orsync).code == 1 and fake.mutating_requests() == []
+    orsync.write_config(config.format(policy="delete"))
+    assert apply(orsync).code == 0
+    assert [d["id"] for d in fake.destinations()] == [keep["id"]]
+
+
+def test_the_default_workspace_declared_twice_is_refused_even_when_selected(
+    orsync: Orsync, fake: FakeApi
+) -> None:
+    fake.add_destination({"name": "A", "type": "webhook", "config": {"url": "https://a.example"}})
+    fake.add_destination({"name": "B", "type": "webhook", "config": {"url": "https://b.example"}})
+    default_id = fake.destinations()[0]["workspace_id"]
+    orsync.write_config(f"""
+        version: 1
+        workspaces:
+          - unmanaged: delete
+            destinations:
+              - {{name: A, type: webhook, config: {{url: "https://a.example"}}}}
+          - id: {default_id}
+            destinations:
+              - {{name: B, type: webhook, config: {{url: "https://b.example"}}}}
+        """)
+    for args in ((), ("--workspace", "default")):
+        result = orsync("plan", *args)
+        assert result.code == 1 and "declares again" in result.stderr, result.output
+    assert apply(orsync).code == 1
+    assert len(fake.destinations()) == 2 and fake.mutating_requests() == []
+
+
+def test_a_variable_holding_a_mask_is_a_pin_never_sent(orsync: Orsync, fake: FakeApi) -> None:
+    orsync.write_config("""
+        version: 1
+        destinations:
+          - name: LF
+            type: langfuse
+            config: {publicKey: "${PK}", secretKey: "${SK}"}
+        """)
+    result = apply(orsync, env={"PK": "pk-l...EfGh", "SK": SECRET})
+    assert result.code == 1
+    assert "config.publicKey is pk-l...EfGh" in result.stderr
+    assert fake.mutating_requests() == []
+
+
+def test_api_errors_echoing_a_secret_are_cut_after_redaction(orsync: Orsync, fake: FakeApi) -> None:
+    orsync.write_config("""
+        version: 1
+        destinations:
+          - name: LF
+            type: langfuse
+            config: {publicKey: "${PK}", secretKey: "${SK}"}
+        """)
+    message = "x" * 185 + f" invalid secretKey {SECRET}"
+    body = json.dumps({"error": {"code": 400, "message": message, "metadata": None}})
+    fake.fail(method="POST", status=400, body=body)
+    result = apply(orsync, env={"PK": "pk-lf-public-0000000000-EfGh", "SK": SECRET})
+    assert result.code == 1
+    assert SECRET[:10] not in result.output
+    assert "fix what the API refused" in result.stderr
+
+
+def test_a_create_over_the_type_limit_says_what_to_do(orsync: Orsync) -> None:
+    with FakeApi(type_limit=1) as api:
+        api.add_destination(
+            {"name": "old", "type": "webhook", "config": {"url": "https://o.example"}}
+        )
+        orsync.write_config("""
+            version: 1
+            workspaces:
+              - unmanaged: delete
+                destinations:
+                  - {name: new, type: webhook, config: {url: "https://n.example"}}
+            """)
+        result = orsync("apply", "--auto-approve", env={"ORSYNC_BASE_URL": api.base_url})
+        assert result.code == 1
+        assert "409" in result.stderr and "delete a webhook destination first" in result.stderr
+
+
+def test_the_key_passed_as_a_variable_name_is_not_echoed(orsync: Orsync) -> None:
+    orsync.write_config("version: 1\ndestinations: []\n")
+    result = orsync("plan", "--api-key-env", MANAGEMENT_KEY)
+    assert result.code == 1 and "takes the NAME" in result.stderr
+    result.assert_hides([])
+    result = orsync("plan", "--base-url", f"https://me:{PASSWORD}@api.example.com/v1")
+    assert result.code == 1 and "must not hold a user name or password" in result.stderr
+    result.assert_hides([PASSWORD])
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        ('{"data": [], "total_count": -1}', "total_count is -1"),
+        (
+            '{"data": [{"id": "a", "name": "a", "type": "webhook", "enabled": true, '
+            '"sampling_rate": 1, "privacy_mode": false, "config": {}}], "total_count": 10000000}',
+            "more pages than orsync will read",
+        ),
+    ],
+)
+def test_implausible_lists_fail_fast(
+    orsync: Orsync, fake: FakeApi, body: str, fragment: str
+) -> None:
+    orsync.write_config("version: 1\ndestinations: []\n")
+    fake.fail(method="GET", status=200, body=body, times=10)
+    result = orsync("plan")
+    assert result.code == 1 and fragment in result.stderr, result.output
+    assert len(fake.requests) < 10
