@@ -26,6 +26,7 @@ from orsync.errors import (
     OrsyncError,
     UsageError,
 )
+from orsync.render import FORMATS, render_plan
 
 if TYPE_CHECKING:
     from orsync.api import ApiClient
@@ -121,17 +122,7 @@ def load_desired(options: Options, workspaces: Sequence[str] = ()) -> DesiredSta
     from orsync.config import load_config
 
     desired = load_config(options.config)
-    if not workspaces:
-        return desired
-    wanted = {None if w == "default" else w.lower() for w in workspaces}
-    known = {w.id for w in desired.workspaces}
-    unknown = sorted(str(w) for w in wanted - known)
-    if unknown:
-        raise UsageError(
-            f"--workspace {', '.join(unknown)}: not a workspace of {options.config} "
-            "(use the id of a workspace entry, or `default`)"
-        )
-    return desired.select(wanted)
+    return desired.select(workspaces) if workspaces else desired
 
 
 def open_client(options: Options) -> ApiClient:
@@ -164,20 +155,6 @@ def make_plan(options: Options, workspaces: Sequence[str], snapshot: str | None)
     return plan_changes(desired, live)
 
 
-def render(plan: Plan, output_format: str, color: bool) -> str:
-    if output_format == "json":
-        from orsync.render.json import render_json
-
-        return render_json(plan)
-    if output_format == "markdown":
-        from orsync.render.markdown import render_markdown
-
-        return render_markdown(plan)
-    from orsync.render.text import render_text
-
-    return render_text(plan, color=color)
-
-
 def warn(messages: Sequence[str], color: bool) -> None:
     for message in messages:
         prefix = click.style("Warning:", fg="yellow") if color else "Warning:"
@@ -192,7 +169,7 @@ def warn(messages: Sequence[str], color: bool) -> None:
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["text", "json", "markdown"]),
+    type=click.Choice(FORMATS),
     default="text",
     show_default=True,
     help="Output format.",
@@ -222,7 +199,7 @@ def plan(
     result = make_plan(options, workspaces, snapshot)
     if output_format == "text":
         warn(result.warnings, options.color)
-    click.echo(render(result, output_format, options.color), nl=False)
+    click.echo(render_plan(result, output_format, color=options.color), nl=False)
     check_safety(result, max_deletes)
     if out is not None:
         from orsync.planfile import write_plan_file
@@ -298,7 +275,7 @@ def apply(planfile: str | None, auto_approve: bool, max_deletes: int, **shared: 
         if saved is not None and planfile is not None:
             check_fresh(saved, planfile, current)
         warn(current.warnings, options.color)
-        click.echo(render(current, "text", options.color), nl=False)
+        click.echo(render_plan(current, "text", color=options.color), nl=False)
         if not applying.actionable(current):
             click.echo("Nothing to apply.")
             return EXIT_OK
@@ -370,7 +347,7 @@ def _verify(after: Plan, options: Options) -> int:
         click.echo(f"Apply complete: live matches {options.config}{note}.")
         return EXIT_OK
     click.echo("Apply finished, but live does not match the config yet:")
-    click.echo(render(after, "text", options.color), nl=False)
+    click.echo(render_plan(after, "text", color=options.color), nl=False)
     return EXIT_DRIFT
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from orsync import masking
+from orsync.errors import UsageError
 
 
 class SecretOrigin(enum.Enum):
@@ -108,10 +109,17 @@ class DesiredState:
     # that concern the whole file.
     unselected: tuple[WorkspaceConfig, ...] = ()
 
-    def select(self, workspace_ids: set[str | None]) -> DesiredState:
-        """Only the entries of these workspaces (None: the entry without `id`)."""
-        chosen = tuple(w for w in self.workspaces if w.id in workspace_ids)
-        others = tuple(w for w in self.workspaces if w.id not in workspace_ids)
+    def select(self, names: Iterable[str]) -> DesiredState:
+        """Only the entries named by `--workspace` values: ids, or `default` for no `id`."""
+        wanted = {None if name == "default" else name.lower() for name in names}
+        unknown = sorted(str(w) for w in wanted - {w.id for w in self.workspaces})
+        if unknown:
+            raise UsageError(
+                f"--workspace {', '.join(unknown)}: not a workspace of {self.path} "
+                "(use the id of a workspace entry, or `default`)"
+            )
+        chosen = tuple(w for w in self.workspaces if w.id in wanted)
+        others = tuple(w for w in self.workspaces if w.id not in wanted)
         return DesiredState(self.path, chosen, self.warnings, self.unselected + others)
 
 
