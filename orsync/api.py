@@ -18,11 +18,11 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
 
-from orsync import __version__
+from orsync import __version__, masking
 from orsync.errors import ApiError, AuthError, UsageError
 
 DEFAULT_BASE_URL = "https://openrouter.ai/api/v1"
@@ -52,13 +52,14 @@ class RetryPolicy:
 
 def check_base_url(url: str) -> str:
     """Refuse a base URL that would send the key in clear text to another machine."""
+    if "@" in url.split("://", 1)[-1].split("/", 1)[0]:
+        # Checked first, and without quoting the URL: it may hold a password.
+        raise UsageError("--base-url must not hold a user name or password")
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - parsing the port is what raises on a malformed one
     except ValueError:
         raise UsageError(f"--base-url {url!r} is not a valid URL") from None
-    if parts.username is not None or parts.password is not None:
-        raise UsageError("--base-url must not hold a user name or password")
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UsageError(f"--base-url {url!r} is not an http(s) URL")
     if parts.scheme == "http" and not _is_loopback(parts.hostname):
@@ -216,7 +217,9 @@ class ApiClient:
             if offset != len(items):
                 break
             items.extend(page)
-        while len(items) < total:
+        for _ in range(_MAX_PAGES):
+            if len(items) >= total:
+                break
             page, total = self._list_page(workspace_id, len(items))
             if not page:
                 break
@@ -340,7 +343,11 @@ def _error_message(response: httpx.Response) -> str:
 
 
 def _sent_texts(request: httpx.Request) -> set[str]:
-    """The strings of a request's JSON body and its Authorization header."""
+    """What an error message must not repeat: the key, and the config values we sent.
+
+    Config values are where secrets are; a URL's password is taken out on its own as well,
+    also percent-encoded. Names and types are left, so that messages stay readable.
+    """
     texts: set[str] = set()
     authorization = request.headers.get("Authorization", "")
     texts.update(t for t in (authorization, authorization.removeprefix("Bearer ")) if t)
@@ -350,8 +357,11 @@ def _sent_texts(request: httpx.Request) -> set[str]:
         return texts
 
     def walk(value: Any) -> None:
-        if isinstance(value, str) and len(value) >= 4:
+        if isinstance(value, str) and len(value) >= 6:
             texts.add(value)
+            parts = masking.split_url_password(value)
+            if parts is not None:
+                texts.update({parts[1], quote(parts[1], safe="")})
         elif isinstance(value, dict):
             for item in value.values():
                 walk(item)
@@ -359,7 +369,8 @@ def _sent_texts(request: httpx.Request) -> set[str]:
             for item in value:
                 walk(item)
 
-    walk(body)
+    if isinstance(body, dict):
+        walk(body.get("config"))
     return texts
 
 

@@ -164,56 +164,57 @@ def create_body(desired: DesiredDestination) -> dict[str, Any]:
 
 
 def update_body(change: Change) -> tuple[dict[str, Any], list[str]]:
-    """The PATCH body: only the differing fields and config entries; and what cannot be sent.
+    """The PATCH body: only the differing fields and config keys; and what cannot be sent.
 
-    In `config`, only the differing entries are sent, at their depth (`headers.X-Team`): the
-    API merges config key by key and keeps what is left out, so nothing masked or unknown is
-    ever sent. A differing item of a list sends that whole list.
+    The API merges `config` key by key and keeps a key left out, so only differing keys are
+    sent. A key holding a mapping (`headers`) or a list is sent whole: whether PATCH merges or
+    replaces inside it is not documented. So it is sent only when every value in it is known
+    in clear and it covers every entry live has; otherwise it is reported as unsendable rather
+    than sent with masks, or sent in part and left to lose entries.
     """
     assert change.desired is not None
     desired = change.desired
-    locations = dict(_config_locations(desired.config))
+    live_config = change.live.raw.get("config") if change.live is not None else None
+    live_config = live_config if isinstance(live_config, Mapping) else {}
     body: dict[str, Any] = {}
+    config: dict[str, Any] = {}
     unsendable: list[str] = []
     for diff in change.fields:
         if not diff.path.startswith("config."):
             body[diff.path] = desired.name if diff.path == "name" else desired.fields[diff.path]
-        elif _unknown_secrets(_value_at(desired.config, locations[diff.path])):
-            unsendable.append(f"cannot update {diff.path}: the file holds {_shown(diff.after)}")
+            continue
+        key = _config_key(diff.path, desired.config)
+        if key in config or any(f"config.{key}" in u for u in unsendable):
+            continue
+        problem = _unsendable(desired.config[key], live_config.get(key))
+        if problem:
+            unsendable.append(f"cannot update config.{key}: {problem}")
         else:
-            _place(body.setdefault("config", {}), desired.config, locations[diff.path])
+            config[key] = desired.config[key]
+    if config:
+        body["config"] = config
     return _clear(body), unsendable
 
 
-def _config_locations(
-    config: Mapping[str, Any], path: str = "config", keys: tuple[str, ...] = ()
-) -> Iterator[tuple[str, tuple[str, ...]]]:
-    """Each plan path under `config` (as diff.py writes them) and the keys that reach it.
-
-    List items map to their list: a list is sent whole.
-    """
-    for key, value in config.items():
-        here, reach = f"{path}.{key}", (*keys, key)
-        yield here, reach
-        if isinstance(value, Mapping):
-            yield from _config_locations(value, here, reach)
-        elif isinstance(value, list):
-            yield from ((f"{here}[{n}]", reach) for n in range(len(value)))
+def _config_key(path: str, config: Mapping[str, Any]) -> str:
+    """The top-level config key a plan path is under (the longest, since keys may hold dots)."""
+    rest = path.removeprefix("config.")
+    keys = [k for k in config if rest == k or rest.startswith((f"{k}.", f"{k}["))]
+    return max(keys, key=len)
 
 
-def _value_at(source: Mapping[str, Any], keys: tuple[str, ...]) -> Any:
-    value: Any = source
-    for key in keys:
-        value = value[key]
-    return value
-
-
-def _place(target: dict[str, Any], source: Mapping[str, Any], keys: tuple[str, ...]) -> None:
-    """Copy `source[k1][k2]...` into `target` at the same keys."""
-    for key in keys[:-1]:
-        target = target.setdefault(key, {})
-        source = source[key]
-    target[keys[-1]] = source[keys[-1]]
+def _unsendable(wanted: Any, live: Any) -> str:
+    """Why a declared config value cannot be sent as it is, or "" when it can."""
+    if _unknown_secrets(wanted):
+        return f"the file holds {_shown(wanted)}, not every secret in clear"
+    if isinstance(wanted, Mapping) and isinstance(live, Mapping):
+        missing = sorted(str(k) for k in live if k not in wanted)
+        if missing:
+            return (
+                f"it is sent whole, and live also has {', '.join(missing)}, which the file does "
+                "not declare (declare them too, with their values)"
+            )
+    return ""
 
 
 def _known_secrets(value: Any) -> Iterator[str]:

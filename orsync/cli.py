@@ -151,7 +151,7 @@ def make_plan(options: Options, workspaces: Sequence[str], snapshot: str | None)
     from orsync.diff import plan_changes
 
     desired = load_desired(options, workspaces)
-    live = read_live_state(options, [w.id for w in desired.workspaces], snapshot)
+    live = read_live_state(options, desired.live_workspace_ids(), snapshot)
     return plan_changes(desired, live)
 
 
@@ -225,7 +225,7 @@ def snapshot(output: str, workspaces: tuple[str, ...], **shared: Any) -> int:
 
     options = _options(**shared)
     if os.path.exists(options.config):
-        workspace_ids = [w.id for w in load_desired(options, workspaces).workspaces]
+        workspace_ids = load_desired(options, workspaces).live_workspace_ids()
     else:
         workspace_ids = [None if w == "default" else w for w in workspaces] or [None]
     live = read_live_state(options, workspace_ids, None)
@@ -269,7 +269,7 @@ def apply(planfile: str | None, auto_approve: bool, max_deletes: int, **shared: 
     if saved is not None:
         options = replace(options, config=saved.config_path)
     desired = load_desired(options, saved.workspaces if saved else ())
-    workspace_ids = [w.id for w in desired.workspaces]
+    workspace_ids = desired.live_workspace_ids()
     with open_client(options) as client:
         current = plan_changes(desired, read_live(client, workspace_ids))
         if saved is not None and planfile is not None:

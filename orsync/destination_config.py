@@ -56,7 +56,7 @@ def read_secret(node: ConfigNode) -> Secret:
         raise node.error(f"expected a string (a secret), got {describe(node.value)}")
     expansion = _expand(node, node.value)
     text = expansion.text
-    if text is not None and masking.is_api_mask(text):
+    if text is not None and masking.is_pin(text):
         # A mask (written here, or held by the variable) is a pin: compared, never sent.
         return Secret(SecretOrigin.PIN, text, expansion.variables)
     if expansion.variables or text is None:
@@ -87,6 +87,8 @@ def _plain_or_environment(node: ConfigNode) -> Any:
     if not isinstance(node.value, str):
         return node.plain()
     expansion = _expand(node, node.value)
+    if expansion.text is not None and masking.is_masked_url(expansion.text):
+        return Secret(SecretOrigin.PIN, expansion.text, expansion.variables)
     if expansion.variables:
         return Secret(SecretOrigin.ENV, expansion.text, expansion.variables)
     if expansion.text is not None and masking.has_url_password(expansion.text):

@@ -40,6 +40,7 @@ class _Findings:
 
 def plan_changes(desired: DesiredState, live: LiveState) -> Plan:
     """Compare every configured workspace with its live destinations and return the plan."""
+    _check_default_not_declared_twice(desired, live)
     changes: list[Change] = []
     warnings: list[str] = list(desired.warnings)
     unchanged = 0
@@ -48,7 +49,6 @@ def plan_changes(desired: DesiredState, live: LiveState) -> Plan:
         if live_workspace is None:
             label = workspace.id or "the default workspace"
             raise PlanningError(f"the live state has no destinations list for {label}")
-        _check_default_not_declared_twice(desired, workspace, live_workspace)
         found, same, notes = _plan_workspace(workspace, live_workspace)
         changes.extend(found)
         unchanged += same
@@ -62,21 +62,24 @@ def plan_changes(desired: DesiredState, live: LiveState) -> Plan:
     )
 
 
-def _check_default_not_declared_twice(
-    desired: DesiredState, workspace: WorkspaceConfig, live: LiveWorkspace
-) -> None:
+def _check_default_not_declared_twice(desired: DesiredState, live: LiveState) -> None:
     """Refuse an entry without `id` whose default workspace another entry names by id.
 
-    Each entry would see the other's destinations as unmanaged, and might delete them.
+    Each entry would see the other's destinations as unmanaged, and might delete them. The
+    whole file is checked, also when `--workspace` selects one of the two entries; the
+    default workspace's id is known from its live destinations (an empty one cannot tell).
     """
-    if workspace.id is not None:
+    entries = desired.workspaces + desired.unselected
+    default_entry = next((w for w in entries if w.id is None), None)
+    default_live = live.workspace(None)
+    if default_entry is None or default_live is None:
         return
-    live_ids = {d.workspace_id for d in live.destinations}
-    for other in desired.workspaces + desired.unselected:
-        if other.id is not None and other.id in live_ids:
+    default_ids = {d.workspace_id for d in default_live.destinations}
+    for other in entries:
+        if other.id is not None and other.id in default_ids:
             raise PlanningError(
-                f"{workspace.source}: the entry without `id` is the key's default workspace "
-                f"{other.id}, which {other.source} declares again; merge the two entries"
+                f"{default_entry.source}: the entry without `id` is the key's default "
+                f"workspace {other.id}, which {other.source} declares again; merge the two"
             )
 
 
@@ -126,58 +129,69 @@ class _Matching:
 def _match(workspace: WorkspaceConfig, live: LiveWorkspace) -> _Matching:
     """Pair declared destinations with live ones: pinned ids first, then names."""
     by_id = {d.id: d for d in live.destinations}
+    pinned_ids = {d.id for d in workspace.destinations if d.id is not None}
     matching = _Matching()
+    retyped: list[DesiredDestination] = []
     by_name_only: list[DesiredDestination] = []
     for desired in workspace.destinations:
-        if desired.id is not None and desired.id in by_id:
-            _match_pinned(desired, by_id[desired.id], live, matching)
-            continue
-        if desired.id is not None:
+        if desired.id is None:
+            by_name_only.append(desired)
+        elif desired.id not in by_id:
             # Creating anew would never match the pin, and would create again on every apply.
             matching.warnings.append(
                 f"{desired.source}: {desired.name}: pinned id {desired.id} is not live; "
                 "matching by name instead (update or remove the `id`)"
             )
-        by_name_only.append(desired)
+            by_name_only.append(desired)
+        elif by_id[desired.id].type == desired.type:
+            matching.pair(desired, by_id[desired.id])
+        else:
+            retyped.append(desired)
+    for desired in retyped:
+        _match_retyped(desired, by_id, pinned_ids, live, matching)
     by_name: dict[str, list[LiveDestination]] = defaultdict(list)
     for candidate in live.destinations:
-        if candidate.id not in matching.claimed and candidate.name is not None:
-            by_name[candidate.name].append(candidate)
+        if candidate.id not in matching.claimed and candidate.id not in pinned_ids:
+            by_name[candidate.name or ""].append(candidate)
     for desired in by_name_only:
-        found = by_name.get(desired.name, [])
-        _match_by_name(desired, found, workspace.unmanaged == "delete", matching)
+        _match_by_name(desired, by_name.get(desired.name, []), workspace.unmanaged, matching)
     return matching
 
 
-def _match_pinned(
+def _match_retyped(
     desired: DesiredDestination,
-    pinned: LiveDestination,
+    by_id: Mapping[str, LiveDestination],
+    pinned_ids: set[str],
     live: LiveWorkspace,
     matching: _Matching,
 ) -> None:
-    """Pair a pinned declaration; a pinned one of another type may have a new half already.
+    """A pinned destination live with another type: a replace, or one already half done.
 
     A replace creates the new destination first: if deleting the pinned old one failed, the
-    new one (same name, declared type) is live, and creating it again would duplicate it.
+    new one (same name, declared type, pinned by no one) is live, and must not be made twice.
     """
-    if pinned.type != desired.type:
-        halves = [
-            d
-            for d in live.destinations
-            if d.name == desired.name and d.type == desired.type and d.id not in matching.claimed
-        ]
-        if len(halves) == 1:
-            matching.pair(desired, halves[0])
-            matching.superseded.append((desired, pinned))
-            matching.claimed.add(pinned.id)
-            return
-    matching.pair(desired, pinned)
+    assert desired.id is not None
+    pinned = by_id[desired.id]
+    halves = [
+        d
+        for d in live.destinations
+        if d.name == desired.name
+        and d.type == desired.type
+        and d.id not in matching.claimed
+        and d.id not in pinned_ids
+    ]
+    if len(halves) == 1:
+        matching.pair(desired, halves[0])
+        matching.superseded.append((desired, pinned))
+        matching.claimed.add(pinned.id)
+    else:
+        matching.pair(desired, pinned)
 
 
 def _match_by_name(
     desired: DesiredDestination,
     found: list[LiveDestination],
-    may_delete: bool,
+    unmanaged: str,
     matching: _Matching,
 ) -> None:
     if len(found) <= 1:
@@ -185,24 +199,20 @@ def _match_by_name(
             matching.pair(desired, found[0])
         return
     same_type = [d for d in found if d.type == desired.type]
-    if len(same_type) != 1 or not may_delete:
-        listed = ", ".join(f"{d.id} ({d.type})" for d in found)
-        hint = ""
-        if len(same_type) == 1:
-            hint = (
-                f"; if a replace stopped half-way, pin the {desired.type} one "
-                "(the other is then unmanaged)"
-            )
+    listed = ", ".join(f"{d.id} ({d.type})" for d in found)
+    if len(same_type) != 1:
         raise AmbiguousMatchError(
             f"{desired.source}: {len(found)} live destinations are named {desired.name!r}: "
-            f"{listed}; pin the one to keep with `id:`{hint}"
+            f"{listed}; pin the one to keep with `id:`"
         )
-    # `unmanaged: delete`: the others are undeclared, and the workspace says to delete those.
+    # One has the declared type: the others are most likely what a replace that stopped
+    # half-way left behind. They stay unclaimed, so the workspace's `unmanaged` policy
+    # decides: deleted under `delete`, reported under `report`.
     matching.pair(desired, same_type[0])
-    for old in found:
-        if old is not same_type[0]:
-            matching.superseded.append((desired, old))
-            matching.claimed.add(old.id)
+    matching.warnings.append(
+        f"{desired.source}: {len(found)} live destinations are named {desired.name!r}: "
+        f"{listed}; matched the {desired.type} one, the others are unmanaged ({unmanaged})"
+    )
 
 
 def _compare(
@@ -269,11 +279,17 @@ def _compare_config(
 ) -> None:
     """Compare the declared config keys; the server's own extra keys are not drift."""
     for key, wanted in desired.config.items():
-        if key not in current.config and not has_secret(wanted):
+        if key not in current.config:
+            # A value from `${VAR}` at a key that is not secret still counts by its value.
+            value = wanted.value if isinstance(wanted, Secret) and wanted.known else wanted
             has_default, default = documented_default(desired.type, key)
-            if has_default and normalize_value(wanted) == normalize_value(default):
+            if has_default and not has_secret(value) and _same(value, default):
                 continue
         _compare_tree(desired, f"config.{key}", wanted, current.config.get(key), findings)
+
+
+def _same(wanted: Any, actual: Any) -> bool:
+    return bool(normalize_value(wanted) == normalize_value(actual))
 
 
 def _compare_tree(
@@ -335,7 +351,7 @@ def _compare_secret(
 
 
 def _ignored(path: str, ignore: Iterable[str]) -> bool:
-    return any(path == rule or path.startswith(rule + ".") for rule in ignore)
+    return any(path == rule or path.startswith((rule + ".", rule + "[")) for rule in ignore)
 
 
 def _removal_fields(current: LiveDestination) -> tuple[FieldChange, ...]:

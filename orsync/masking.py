@@ -15,10 +15,7 @@ _MASK = re.compile(r"^(?P<prefix>.*?)\.\.\.(?P<tail>[^.]{1,16})$", re.DOTALL)
 _STARS = re.compile(r"^\*+$")
 # Below this length even the last 4 characters would give away too much of a secret.
 _MIN_LENGTH_FOR_TAIL = 12
-# `scheme://user:password@host...`: a password inside a URL, wherever the URL stands.
-_URL_PASSWORD = re.compile(
-    r"^([A-Za-z][A-Za-z0-9+.-]*://[^/?#@:\s]*:)([^/?#@\s]+)(@.*)$", re.DOTALL
-)
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
 _HIDDEN_PASSWORD = "****"
 
 
@@ -55,6 +52,11 @@ def is_api_mask(value: str) -> bool:
     return mask is not None and len(mask[0]) <= 12 and len(mask[1]) == 4 and " " not in value
 
 
+def is_pin(value: str) -> bool:
+    """Whether a config value is a mask copied from orsync or the API: compared, never sent."""
+    return is_api_mask(value) or is_masked_url(value)
+
+
 def is_masked(value: str) -> bool:
     """Whether a value is a mask rather than a secret in clear."""
     return is_stars(value) or parse_mask(value) is not None
@@ -67,14 +69,38 @@ def tail_mask(value: str) -> str:
     return "********"
 
 
+def split_url_password(value: str) -> tuple[str, str, str] | None:
+    """`("https://user:", "password", "@host/path")` for a URL carrying a password, else None.
+
+    The user information ends at the LAST `@`, so that a user name or password holding `@`,
+    `/` or `:` is still taken whole: over-masking a URL is safe, printing part of one is not.
+    """
+    scheme_end = value.find("://")
+    if scheme_end <= 0 or not _SCHEME.fullmatch(value[:scheme_end]):
+        return None
+    start = scheme_end + 3
+    at = value.rfind("@")
+    user, colon, password = value[start : max(at, start)].partition(":")
+    if at < start or not colon or not password:
+        return None
+    return value[:start] + user + colon, password, value[at:]
+
+
 def has_url_password(value: str) -> bool:
     """Whether a value is a URL carrying a password (`https://user:pw@host`)."""
-    return _URL_PASSWORD.match(value) is not None
+    return split_url_password(value) is not None
 
 
 def mask_url_password(value: str) -> str:
     """The URL with its password replaced by stars; other values unchanged."""
-    return _URL_PASSWORD.sub(lambda found: found[1] + _HIDDEN_PASSWORD + found[3], value)
+    parts = split_url_password(value)
+    return value if parts is None else parts[0] + _HIDDEN_PASSWORD + parts[2]
+
+
+def is_masked_url(value: str) -> bool:
+    """A URL whose password is already masked (`https://user:****@host`): a pin, not a secret."""
+    parts = split_url_password(value)
+    return parts is not None and is_stars(parts[1])
 
 
 def display_live(value: str) -> str:
@@ -94,7 +120,7 @@ def compare_clear(secret: str, live: str) -> Verdict:
     """Compare a secret known in clear with the value the API returned for it."""
     if is_stars(live):
         return Verdict.UNVERIFIABLE
-    if has_url_password(live) and mask_url_password(live) == live:
+    if is_masked_url(live):
         # A URL whose password was masked (in a snapshot): compare all but the password.
         return Verdict.MATCH if mask_url_password(secret) == live else Verdict.DIFFER
     mask = parse_mask(live)
@@ -108,6 +134,11 @@ def compare_clear(secret: str, live: str) -> Verdict:
 
 def compare_pin(pin: str, live: str) -> Verdict:
     """Compare a masked pin copied from the API (`sk-l...AbCd`) with the live value."""
+    if is_masked_url(pin):
+        # `https://user:****@host` copied from a plan or snapshot: all but the password.
+        if is_masked_url(live):
+            return Verdict.UNVERIFIABLE if pin == live else Verdict.DIFFER
+        return Verdict.MATCH if mask_url_password(live) == pin else Verdict.DIFFER
     pin_mask = parse_mask(pin)
     if pin_mask is None or is_stars(live):
         return Verdict.UNVERIFIABLE

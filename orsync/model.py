@@ -109,6 +109,16 @@ class DesiredState:
     # that concern the whole file.
     unselected: tuple[WorkspaceConfig, ...] = ()
 
+    def live_workspace_ids(self) -> list[str | None]:
+        """The workspaces to read: those selected, and the default one whenever an entry
+        without `id` exists beside entries with one (to tell whether they are the same)."""
+        ids: list[str | None] = [w.id for w in self.workspaces]
+        entries = self.workspaces + self.unselected
+        has_default = any(w.id is None for w in entries)
+        if has_default and None not in ids and any(w.id is not None for w in entries):
+            ids.append(None)
+        return ids
+
     def select(self, names: Iterable[str]) -> DesiredState:
         """Only the entries named by `--workspace` values: ids, or `default` for no `id`."""
         wanted = {None if name == "default" else name.lower() for name in names}

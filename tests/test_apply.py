@@ -151,11 +151,11 @@ def test_update_body_holds_only_what_differs(fake: FakeApi, client: ApiClient) -
     wanted = langfuse_declared(env(NEW_SECRET), env(HEADER_B_NEW), sampling_rate=0.5)
     (change,) = plan_against(client, [wanted]).changes
     body, unsendable = update_body(change)
-    # The pinned publicKey, the unchanged baseUrl and the unchanged header are left out:
-    # the API merges config key by key, and nothing masked is ever sent.
+    # The pinned publicKey and the unchanged baseUrl are left out (the API merges config key
+    # by key); headers go whole, every value in clear, as merging inside them is not documented.
     assert body == {
         "sampling_rate": 0.5,
-        "config": {"secretKey": NEW_SECRET, "headers": {"X-B": HEADER_B_NEW}},
+        "config": {"secretKey": NEW_SECRET, "headers": {"X-A": HEADER_A, "X-B": HEADER_B_NEW}},
     }
     assert unsendable == []
     assert apply_plan(plan_against(client, [wanted]), client).complete

@@ -102,9 +102,11 @@ def test_half_done_replace_of_a_pinned_destination_is_finished(
     assert [r.method for r in fake.mutating_requests()].count("POST") == 1
 
 
-@pytest.mark.parametrize("policy", ["report", "ignore"])
-def test_two_live_with_a_declared_name_is_an_error_unless_deleting_is_allowed(
-    orsync: Orsync, fake: FakeApi, policy: str
+@pytest.mark.parametrize(
+    ("policy", "code", "remaining"), [("report", 2, 2), ("ignore", 0, 2), ("delete", 2, 1)]
+)
+def test_two_live_with_a_declared_name_and_one_of_its_type(
+    orsync: Orsync, fake: FakeApi, policy: str, code: int, remaining: int
 ) -> None:
     keep = fake.add_destination(
         {"name": "Prod", "type": "webhook", "config": {"url": "https://a.example"}}
@@ -112,22 +114,58 @@ def test_two_live_with_a_declared_name_is_an_error_unless_deleting_is_allowed(
     other = fake.add_destination(
         {"name": "Prod", "type": "otel-collector", "config": {"endpoint": "https://o.example"}}
     )
-    config = """
+    orsync.write_config(f"""
         version: 1
         workspaces:
           - unmanaged: {policy}
             destinations:
               - {{name: Prod, type: webhook, config: {{url: "https://a.example"}}}}
-        """
-    orsync.write_config(config.format(policy=policy))
+        """)
+    result = orsync("plan")
+    assert result.code == code, result.output
+    # Matched by type; the other is left to the workspace's policy, never deleted beyond it.
+    assert keep["id"] in result.stderr and other["id"] in result.stderr
+    assert "matched the webhook one" in result.stderr
+    assert apply(orsync).code == 0
+    assert len(fake.destinations()) == remaining
+    assert keep["id"] in [d["id"] for d in fake.destinations()]
+
+
+def test_two_live_of_the_declared_type_and_name_is_an_error_naming_both(
+    orsync: Orsync, fake: FakeApi
+) -> None:
+    first = fake.add_destination(
+        {"name": "Prod", "type": "webhook", "config": {"url": "https://a.example"}}
+    )
+    second = fake.add_destination(
+        {"name": "Prod", "type": "webhook", "config": {"url": "https://b.example"}}
+    )
+    orsync.write_config("""
+        version: 1
+        destinations:
+          - {name: Prod, type: webhook, config: {url: "https://a.example"}}
+        """)
     result = orsync("plan")
     assert result.code == 1
-    assert keep["id"] in result.stderr and other["id"] in result.stderr
-    assert "pin the webhook one" in result.stderr
-    assert apply(orsync).code == 1 and fake.mutating_requests() == []
-    orsync.write_config(config.format(policy="delete"))
+    assert first["id"] in result.stderr and second["id"] in result.stderr and "pin" in result.stderr
+
+
+def test_half_done_replace_by_name_is_finished_by_a_second_apply(
+    orsync: Orsync, fake: FakeApi
+) -> None:
+    fake.add_destination({"name": "obs", "type": "webhook", "config": {"url": "https://a.example"}})
+    orsync.write_config("""
+        version: 1
+        workspaces:
+          - unmanaged: delete
+            destinations:
+              - {name: obs, type: otel-collector, config: {endpoint: "https://o.example"}}
+        """)
+    fake.fail(method="DELETE", status=500, times=10)
+    assert apply(orsync).code == 1
+    fake.reset_faults()
     assert apply(orsync).code == 0
-    assert [d["id"] for d in fake.destinations()] == [keep["id"]]
+    assert [d["type"] for d in fake.destinations()] == ["otel-collector"]
 
 
 def test_the_default_workspace_declared_twice_is_refused_even_when_selected(
@@ -146,7 +184,7 @@ def test_the_default_workspace_declared_twice_is_refused_even_when_selected(
             destinations:
               - {{name: B, type: webhook, config: {{url: "https://b.example"}}}}
         """)
-    for args in ((), ("--workspace", "default")):
+    for args in ((), ("--workspace", "default"), ("--workspace", default_id)):
         result = orsync("plan", *args)
         assert result.code == 1 and "declares again" in result.stderr, result.output
     assert apply(orsync).code == 1
@@ -230,3 +268,143 @@ def test_implausible_lists_fail_fast(
     result = orsync("plan")
     assert result.code == 1 and fragment in result.stderr, result.output
     assert len(fake.requests) < 10
+
+
+@pytest.mark.parametrize("merge", [True, False])
+def test_headers_change_converges_whether_patch_merges_or_replaces_them(
+    orsync: Orsync, merge: bool
+) -> None:
+    with FakeApi(headers_merge=merge) as api:
+        env = {
+            "AUTH": "Bearer auth-0123456789-AbCd",
+            "TEAM": TOKEN,
+            "ORSYNC_BASE_URL": api.base_url,
+        }
+        orsync.write_config("""
+            version: 1
+            destinations:
+              - name: Hook
+                type: webhook
+                config:
+                  url: https://hooks.example.com/in
+                  headers: {Authorization: "${AUTH}", X-Team: "${TEAM}"}
+            """)
+        assert apply(orsync, env=env).code == 0
+        env["TEAM"] = "Bearer team-token-rotated-999-QrSt"
+        assert apply(orsync, env=env).code == 0
+        assert orsync("plan", env=env).code == 0
+        (stored,) = api.destinations()
+        assert stored["config"]["headers"] == {"Authorization": env["AUTH"], "X-Team": env["TEAM"]}
+
+
+def test_a_header_known_only_by_its_mask_blocks_a_headers_update_up_front(
+    orsync: Orsync, fake: FakeApi
+) -> None:
+    fake.add_destination(
+        {
+            "name": "Hook",
+            "type": "webhook",
+            "config": {
+                "url": "https://h.example",
+                "headers": {
+                    "Authorization": "Bearer a-0123456789-AbCd",
+                    "X-Extra": "kept-0123456789",
+                },
+            },
+        }
+    )
+    orsync.write_config("""
+        version: 1
+        destinations:
+          - name: Hook
+            type: webhook
+            config:
+              url: https://h.example
+              headers: {Authorization: "Bear...AbCd", X-Team: "${TEAM}"}
+        """)
+    result = apply(orsync, env={"TEAM": TOKEN})
+    assert result.code == 1
+    assert "cannot update config.headers" in result.stderr
+    assert fake.mutating_requests() == []
+    assert fake.destinations()[0]["config"]["headers"]["X-Extra"] == "kept-0123456789"
+
+
+def test_a_masked_url_copied_into_the_config_is_a_pin(orsync: Orsync, fake: FakeApi) -> None:
+    url = f"https://default:{PASSWORD}@ch.example.com:8443"
+    fake.add_destination(
+        {
+            "name": "CH",
+            "type": "clickhouse",
+            "config": {
+                "host": url,
+                "database": "llm",
+                "username": "u",
+                "password": "pw-0123456789",
+            },
+        }
+    )
+    orsync.write_config("""
+        version: 1
+        destinations:
+          - name: CH
+            type: clickhouse
+            sampling_rate: 0.5
+            config: {host: "https://default:****@ch.example.com:8443", database: llm}
+        """)
+    plan = orsync("plan", "--format", "json")
+    assert plan.code == 2
+    assert [f["path"] for f in json.loads(plan.stdout)["changes"][0]["fields"]] == ["sampling_rate"]
+    assert apply(orsync).code == 0
+    assert fake.destinations()[0]["config"]["host"] == url
+    assert [r.body for r in fake.mutating_requests()] == [{"sampling_rate": 0.5}]
+
+
+def test_a_list_of_mappings_in_an_unknown_type_is_sent_whole(orsync: Orsync, fake: FakeApi) -> None:
+    fake.add_destination(
+        {
+            "name": "BQ",
+            "type": "bigquery",
+            "config": {"endpoints": [{"url": "https://a.example", "token": "tok-old-0123456789"}]},
+        }
+    )
+    orsync.write_config("""
+        version: 1
+        destinations:
+          - name: BQ
+            type: bigquery
+            config:
+              endpoints: [{url: "https://a.example", token: "${TOK}"}]
+        """)
+    result = orsync("plan", env={"TOK": "tok-new-0123456789"})
+    assert result.code == 2 and "config.endpoints[0].token" in result.stdout
+    result.assert_hides(["tok-new-0123456789", "tok-old-0123456789"])
+    # The fake cannot store unknown types through PATCH: only the body is checked here.
+    fake.fail(method="PATCH", status=200, body='{"data": {}}')
+    apply(orsync, env={"TOK": "tok-new-0123456789"})
+    (patch,) = [r for r in fake.mutating_requests() if r.method == "PATCH"]
+    assert patch.body == {
+        "config": {"endpoints": [{"url": "https://a.example", "token": "tok-new-0123456789"}]}
+    }
+
+
+def test_error_messages_keep_names_and_lose_passwords(orsync: Orsync, fake: FakeApi) -> None:
+    orsync.write_config("""
+        version: 1
+        destinations:
+          - name: hook
+            type: webhook
+            config: {url: "https://bot:${PW}@hooks.example.com/in", method: POST}
+        """)
+    message = f"password '{PASSWORD}' rejected for hook at hooks.example.com; must be POST or PUT"
+    body = json.dumps({"error": {"code": 400, "message": message, "metadata": None}})
+    fake.fail(method="POST", status=400, body=body)
+    result = apply(orsync, env={"PW": PASSWORD})
+    assert result.code == 1
+    assert "rejected for hook at hooks.example.com; must be POST or PUT" in result.stderr
+
+
+def test_a_base_url_with_credentials_is_refused_without_echo(orsync: Orsync) -> None:
+    orsync.write_config("version: 1\ndestinations: []\n")
+    result = orsync("plan", "--base-url", f"https://u:{PASSWORD}@h:99999/v1")
+    assert result.code == 1 and "must not hold a user name or password" in result.stderr
+    result.assert_hides([PASSWORD])

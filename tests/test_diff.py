@@ -211,3 +211,21 @@ def test_unknown_type_compared_generically_with_secret_looking_keys_masked() -> 
         [wanted], [live("BQ", "bigquery", {"projectId": "p1", "serviceKey": "eyJh...Qq34"})]
     )
     assert plan.changes[0].fields[0].sensitive
+
+
+def test_a_documented_default_from_a_variable_matches_an_absent_key() -> None:
+    from_env = Secret(SecretOrigin.ENV, "https://us.cloud.langfuse.com/", ("LF_URL",))
+    pk = Secret(SecretOrigin.PIN, "pk-l...EfGh")
+    wanted = desired("LF", "langfuse", {"publicKey": pk, "baseUrl": from_env})
+    assert plan_of([wanted], [live("LF", "langfuse", {"publicKey": "pk-l...EfGh"})]).in_sync
+
+
+def test_ignore_covers_list_items() -> None:
+    token = Secret(SecretOrigin.ENV, "tok-new-0123456789", ("TOK",))
+    config = {"endpoints": [{"url": "https://a.example", "token": token}]}
+    live_config = {"endpoints": [{"url": "https://a.example", "token": "tok-old-0123456789"}]}
+    assert not plan_of(
+        [desired("BQ", "bigquery", config)], [live("BQ", "bigquery", live_config)]
+    ).in_sync
+    ignoring = desired("BQ", "bigquery", config, ignore=("config.endpoints",))
+    assert plan_of([ignoring], [live("BQ", "bigquery", live_config)]).in_sync

@@ -67,7 +67,11 @@ def _block(change: Change, color: bool) -> Iterator[str]:
     symbol = _SYMBOL[change.action]
     name = change.name if change.name is not None else "(unnamed)"
     where = f"  ({change.source})" if change.source else ""
-    yield _paint(f"  # {change.type} {name!r} {_VERB[change.action]}{where}", "bright_black", color)
+    verb = _VERB[change.action]
+    if change.action is Action.DELETE and change.source:
+        # Not an undeclared destination: the declaration there replaces it.
+        verb = "will be destroyed (the old half of a replace: the declaration here is live anew)"
+    yield _paint(f"  # {change.type} {name!r} {verb}{where}", "bright_black", color)
     yield _paint(f"  {symbol} destination {show_value(name)} {{", _COLOR[change.action], color)
     rows = list(_rows(change))
     width = max((len(path) for _, path, _ in rows), default=0)
