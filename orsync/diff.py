@@ -1,19 +1,19 @@
 """Desired state + live state -> Plan. A pure function: no I/O, no printing.
 
-Live destinations are matched to declared ones by pinned `id`, else by (workspace, name). Values
-are compared in their normalized forms (normalize.py), secrets by mask (masking.py).
+Live destinations are paired with declared ones by matching.py; values are compared in their
+normalized forms (normalize.py), secrets by mask (masking.py).
 """
 
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from orsync import masking
-from orsync.errors import AmbiguousMatchError, PlanningError
+from orsync.errors import PlanningError
+from orsync.matching import check_default_not_declared_twice, match_destinations
 from orsync.model import (
     DesiredDestination,
     DesiredState,
@@ -40,7 +40,7 @@ class _Findings:
 
 def plan_changes(desired: DesiredState, live: LiveState) -> Plan:
     """Compare every configured workspace with its live destinations and return the plan."""
-    _check_default_not_declared_twice(desired, live)
+    check_default_not_declared_twice(desired, live)
     changes: list[Change] = []
     warnings: list[str] = list(desired.warnings)
     unchanged = 0
@@ -62,27 +62,6 @@ def plan_changes(desired: DesiredState, live: LiveState) -> Plan:
     )
 
 
-def _check_default_not_declared_twice(desired: DesiredState, live: LiveState) -> None:
-    """Refuse an entry without `id` whose default workspace another entry names by id.
-
-    Each entry would see the other's destinations as unmanaged, and might delete them. The
-    whole file is checked, also when `--workspace` selects one of the two entries; the
-    default workspace's id is known from its live destinations (an empty one cannot tell).
-    """
-    entries = desired.workspaces + desired.unselected
-    default_entry = next((w for w in entries if w.id is None), None)
-    default_live = live.workspace(None)
-    if default_entry is None or default_live is None:
-        return
-    default_ids = {d.workspace_id for d in default_live.destinations}
-    for other in entries:
-        if other.id is not None and other.id in default_ids:
-            raise PlanningError(
-                f"{default_entry.source}: the entry without `id` is the key's default "
-                f"workspace {other.id}, which {other.source} declares again; merge the two"
-            )
-
-
 def _plan_workspace(
     workspace: WorkspaceConfig, live: LiveWorkspace
 ) -> tuple[list[Change], int, list[str]]:
@@ -91,7 +70,7 @@ def _plan_workspace(
     unchanged = 0
     # The default workspace's id is not in the config, but live items carry it.
     workspace_id = workspace.id or next((d.workspace_id for d in live.destinations), None)
-    matching = _match(workspace, live)
+    matching = match_destinations(workspace, live)
     warnings.extend(matching.warnings)
     for desired in workspace.destinations:
         change, notes = _compare(desired, matching.pairs.get(id(desired)), workspace_id)
@@ -108,111 +87,6 @@ def _plan_workspace(
         if change is not None:
             changes.append(change)
     return changes, unchanged, warnings
-
-
-@dataclass
-class _Matching:
-    """Declared destinations paired with live ones, and what pairing left to say."""
-
-    pairs: dict[int, LiveDestination] = field(default_factory=dict)
-    claimed: set[str] = field(default_factory=set)
-    # Live destinations of a declared name but another type, beside one of the declared
-    # type: what a replace that stopped half-way leaves behind.
-    superseded: list[tuple[DesiredDestination, LiveDestination]] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-    def pair(self, desired: DesiredDestination, current: LiveDestination) -> None:
-        self.pairs[id(desired)] = current
-        self.claimed.add(current.id)
-
-
-def _match(workspace: WorkspaceConfig, live: LiveWorkspace) -> _Matching:
-    """Pair declared destinations with live ones: pinned ids first, then names."""
-    by_id = {d.id: d for d in live.destinations}
-    pinned_ids = {d.id for d in workspace.destinations if d.id is not None}
-    matching = _Matching()
-    retyped: list[DesiredDestination] = []
-    by_name_only: list[DesiredDestination] = []
-    for desired in workspace.destinations:
-        if desired.id is None:
-            by_name_only.append(desired)
-        elif desired.id not in by_id:
-            # Creating anew would never match the pin, and would create again on every apply.
-            matching.warnings.append(
-                f"{desired.source}: {desired.name}: pinned id {desired.id} is not live; "
-                "matching by name instead (update or remove the `id`)"
-            )
-            by_name_only.append(desired)
-        elif by_id[desired.id].type == desired.type:
-            matching.pair(desired, by_id[desired.id])
-        else:
-            retyped.append(desired)
-    for desired in retyped:
-        _match_retyped(desired, by_id, pinned_ids, live, matching)
-    by_name: dict[str, list[LiveDestination]] = defaultdict(list)
-    for candidate in live.destinations:
-        if candidate.id not in matching.claimed and candidate.id not in pinned_ids:
-            by_name[candidate.name or ""].append(candidate)
-    for desired in by_name_only:
-        _match_by_name(desired, by_name.get(desired.name, []), workspace.unmanaged, matching)
-    return matching
-
-
-def _match_retyped(
-    desired: DesiredDestination,
-    by_id: Mapping[str, LiveDestination],
-    pinned_ids: set[str],
-    live: LiveWorkspace,
-    matching: _Matching,
-) -> None:
-    """A pinned destination live with another type: a replace, or one already half done.
-
-    A replace creates the new destination first: if deleting the pinned old one failed, the
-    new one (same name, declared type, pinned by no one) is live, and must not be made twice.
-    """
-    assert desired.id is not None
-    pinned = by_id[desired.id]
-    halves = [
-        d
-        for d in live.destinations
-        if d.name == desired.name
-        and d.type == desired.type
-        and d.id not in matching.claimed
-        and d.id not in pinned_ids
-    ]
-    if len(halves) == 1:
-        matching.pair(desired, halves[0])
-        matching.superseded.append((desired, pinned))
-        matching.claimed.add(pinned.id)
-    else:
-        matching.pair(desired, pinned)
-
-
-def _match_by_name(
-    desired: DesiredDestination,
-    found: list[LiveDestination],
-    unmanaged: str,
-    matching: _Matching,
-) -> None:
-    if len(found) <= 1:
-        if found:
-            matching.pair(desired, found[0])
-        return
-    same_type = [d for d in found if d.type == desired.type]
-    listed = ", ".join(f"{d.id} ({d.type})" for d in found)
-    if len(same_type) != 1:
-        raise AmbiguousMatchError(
-            f"{desired.source}: {len(found)} live destinations are named {desired.name!r}: "
-            f"{listed}; pin the one to keep with `id:`"
-        )
-    # One has the declared type: the others are most likely what a replace that stopped
-    # half-way left behind. They stay unclaimed, so the workspace's `unmanaged` policy
-    # decides: deleted under `delete`, reported under `report`.
-    matching.pair(desired, same_type[0])
-    matching.warnings.append(
-        f"{desired.source}: {len(found)} live destinations are named {desired.name!r}: "
-        f"{listed}; matched the {desired.type} one, the others are unmanaged ({unmanaged})"
-    )
 
 
 def _compare(

@@ -1,0 +1,147 @@
+"""Pairing live destinations with declared ones: by pinned `id`, else by (workspace, name).
+
+Also the checks that make pairing safe: two live destinations of one declared name, and the
+key's default workspace declared twice (once without `id`, once by its id).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from orsync.errors import AmbiguousMatchError, PlanningError
+from orsync.model import (
+    DesiredDestination,
+    DesiredState,
+    LiveDestination,
+    LiveState,
+    LiveWorkspace,
+    WorkspaceConfig,
+)
+
+
+@dataclass
+class Matching:
+    """Declared destinations paired with live ones, and what pairing left to say."""
+
+    pairs: dict[int, LiveDestination] = field(default_factory=dict)
+    claimed: set[str] = field(default_factory=set)
+    # Pinned destinations of another type whose new half (declared name and type) is live
+    # already: what a replace that stopped before its delete leaves behind.
+    superseded: list[tuple[DesiredDestination, LiveDestination]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def pair(self, desired: DesiredDestination, current: LiveDestination) -> None:
+        self.pairs[id(desired)] = current
+        self.claimed.add(current.id)
+
+
+def match_destinations(workspace: WorkspaceConfig, live: LiveWorkspace) -> Matching:
+    """Pair declared destinations with live ones: pinned ids first, then names."""
+    by_id = {d.id: d for d in live.destinations}
+    pinned_ids = {d.id for d in workspace.destinations if d.id is not None}
+    matching = Matching()
+    retyped: list[DesiredDestination] = []
+    by_name_only: list[DesiredDestination] = []
+    for desired in workspace.destinations:
+        if desired.id is None:
+            by_name_only.append(desired)
+        elif desired.id not in by_id:
+            # Creating anew would never match the pin, and would create again on every apply.
+            matching.warnings.append(
+                f"{desired.source}: {desired.name}: pinned id {desired.id} is not live; "
+                "matching by name instead (update or remove the `id`)"
+            )
+            by_name_only.append(desired)
+        elif by_id[desired.id].type == desired.type:
+            matching.pair(desired, by_id[desired.id])
+        else:
+            retyped.append(desired)
+    for desired in retyped:
+        _match_retyped(desired, by_id, pinned_ids, live, matching)
+    by_name: dict[str, list[LiveDestination]] = defaultdict(list)
+    for candidate in live.destinations:
+        if candidate.id not in matching.claimed and candidate.id not in pinned_ids:
+            by_name[candidate.name or ""].append(candidate)
+    for desired in by_name_only:
+        _match_by_name(desired, by_name.get(desired.name, []), workspace.unmanaged, matching)
+    return matching
+
+
+def _match_retyped(
+    desired: DesiredDestination,
+    by_id: Mapping[str, LiveDestination],
+    pinned_ids: set[str],
+    live: LiveWorkspace,
+    matching: Matching,
+) -> None:
+    """A pinned destination live with another type: a replace, or one already half done.
+
+    A replace creates the new destination first: if deleting the pinned old one failed, the
+    new one (same name, declared type, pinned by no one) is live, and must not be made twice.
+    """
+    assert desired.id is not None
+    pinned = by_id[desired.id]
+    halves = [
+        d
+        for d in live.destinations
+        if d.name == desired.name
+        and d.type == desired.type
+        and d.id not in matching.claimed
+        and d.id not in pinned_ids
+    ]
+    if len(halves) == 1:
+        matching.pair(desired, halves[0])
+        matching.superseded.append((desired, pinned))
+        matching.claimed.add(pinned.id)
+    else:
+        matching.pair(desired, pinned)
+
+
+def _match_by_name(
+    desired: DesiredDestination,
+    found: list[LiveDestination],
+    unmanaged: str,
+    matching: Matching,
+) -> None:
+    if len(found) <= 1:
+        if found:
+            matching.pair(desired, found[0])
+        return
+    same_type = [d for d in found if d.type == desired.type]
+    listed = ", ".join(f"{d.id} ({d.type})" for d in found)
+    if len(same_type) != 1:
+        raise AmbiguousMatchError(
+            f"{desired.source}: {len(found)} live destinations are named {desired.name!r}: "
+            f"{listed}; pin the one to keep with `id:`"
+        )
+    # One has the declared type: the others are most likely what a replace that stopped
+    # half-way left behind. They stay unclaimed, so the workspace's `unmanaged` policy
+    # decides: deleted under `delete`, reported under `report`.
+    matching.pair(desired, same_type[0])
+    matching.warnings.append(
+        f"{desired.source}: {len(found)} live destinations are named {desired.name!r}: "
+        f"{listed}; matched the {desired.type} one, the others are unmanaged ({unmanaged})"
+    )
+
+
+def check_default_not_declared_twice(desired: DesiredState, live: LiveState) -> None:
+    """Refuse an entry without `id` whose default workspace another entry names by id.
+
+    Each entry would see the other's destinations as unmanaged, and might delete them. The
+    whole file is checked, also when `--workspace` selects one of the two entries; the
+    default workspace's id is known from its live destinations (an empty one cannot tell).
+    """
+    entries = desired.workspaces + desired.unselected
+    default_entry = next((w for w in entries if w.id is None), None)
+    default_live = live.workspace(None)
+    if default_entry is None or default_live is None:
+        return
+    default_ids = {d.workspace_id for d in default_live.destinations}
+    for other in entries:
+        if other.id is not None and other.id in default_ids:
+            raise PlanningError(
+                f"{default_entry.source}: the entry without `id` is the key's default "
+                f"workspace {other.id}, which {other.source} declares again; merge the two"
+            )
