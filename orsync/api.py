@@ -52,19 +52,19 @@ class RetryPolicy:
 
 def check_base_url(url: str) -> str:
     """Refuse a base URL that would send the key in clear text to another machine."""
-    if "@" in url.split("://", 1)[-1].split("/", 1)[0]:
-        # Checked first, and without quoting the URL: it may hold a password.
+    # Messages never quote the URL: a mistyped one may hold a password anywhere.
+    if "@" in url:
         raise UsageError("--base-url must not hold a user name or password")
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - parsing the port is what raises on a malformed one
     except ValueError:
-        raise UsageError(f"--base-url {url!r} is not a valid URL") from None
+        raise UsageError("--base-url is not a valid URL") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"--base-url {url!r} is not an http(s) URL")
+        raise UsageError("--base-url is not an http(s) URL (such as https://openrouter.ai/api/v1)")
     if parts.scheme == "http" and not _is_loopback(parts.hostname):
         raise UsageError(
-            f"--base-url {url!r} uses plain http to a host that is not loopback: "
+            f"--base-url uses plain http to {parts.hostname}, which is not loopback: "
             "the key must not travel in clear text; use https"
         )
     return url.rstrip("/")
@@ -358,7 +358,8 @@ def _sent_texts(request: httpx.Request) -> set[str]:
 
     def walk(value: Any) -> None:
         if isinstance(value, str) and len(value) >= 6:
-            texts.add(value)
+            # As sent, trimmed, and as a JSON string would quote it: echoes come in each form.
+            texts.update({value, value.strip(), json.dumps(value)[1:-1]})
             parts = masking.split_url_password(value)
             if parts is not None:
                 texts.update({parts[1], quote(parts[1], safe="")})

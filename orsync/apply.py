@@ -179,14 +179,16 @@ def update_body(change: Change) -> tuple[dict[str, Any], list[str]]:
     body: dict[str, Any] = {}
     config: dict[str, Any] = {}
     unsendable: list[str] = []
+    seen: set[str] = set()
     for diff in change.fields:
-        if not diff.path.startswith("config."):
+        if diff.config_key is None:
             body[diff.path] = desired.name if diff.path == "name" else desired.fields[diff.path]
             continue
-        key = _config_key(diff.path, desired.config)
-        if key in config or any(f"config.{key}" in u for u in unsendable):
+        key = diff.config_key
+        if key in seen:
             continue
-        problem = _unsendable(desired.config[key], live_config.get(key))
+        seen.add(key)
+        problem = _unsendable(key, desired.config[key], live_config.get(key), desired.ignore)
         if problem:
             unsendable.append(f"cannot update config.{key}: {problem}")
         else:
@@ -196,25 +198,38 @@ def update_body(change: Change) -> tuple[dict[str, Any], list[str]]:
     return _clear(body), unsendable
 
 
-def _config_key(path: str, config: Mapping[str, Any]) -> str:
-    """The top-level config key a plan path is under (the longest, since keys may hold dots)."""
-    rest = path.removeprefix("config.")
-    keys = [k for k in config if rest == k or rest.startswith((f"{k}.", f"{k}["))]
-    return max(keys, key=len)
-
-
-def _unsendable(wanted: Any, live: Any) -> str:
+def _unsendable(key: str, wanted: Any, live: Any, ignore: tuple[str, ...]) -> str:
     """Why a declared config value cannot be sent as it is, or "" when it can."""
     if _unknown_secrets(wanted):
         return f"the file holds {_shown(wanted)}, not every secret in clear"
-    if isinstance(wanted, Mapping) and isinstance(live, Mapping):
-        missing = sorted(str(k) for k in live if k not in wanted)
-        if missing:
-            return (
-                f"it is sent whole, and live also has {', '.join(missing)}, which the file does "
-                "not declare (declare them too, with their values)"
-            )
+    if not isinstance(wanted, (Mapping, list)):
+        return ""
+    inside = [rule for rule in ignore if rule.startswith((f"config.{key}.", f"config.{key}["))]
+    if inside:
+        return (
+            f"it is sent whole, and the file ignores {', '.join(inside)} inside it, which the "
+            "update would overwrite"
+        )
+    missing = list(_undeclared(wanted, live, f"config.{key}"))
+    if missing:
+        return (
+            f"it is sent whole, and live also has {', '.join(missing)}, which the file does "
+            "not declare (declare them too, with their values)"
+        )
     return ""
+
+
+def _undeclared(wanted: Any, live: Any, path: str) -> Iterator[str]:
+    """The paths of live entries inside a value that the declared value leaves out."""
+    if isinstance(wanted, Mapping) and isinstance(live, Mapping):
+        for key, value in live.items():
+            if key not in wanted:
+                yield f"{path}.{key}"
+            else:
+                yield from _undeclared(wanted[key], value, f"{path}.{key}")
+    elif isinstance(wanted, list) and isinstance(live, list):
+        for index, (item, value) in enumerate(zip(wanted, live, strict=False)):
+            yield from _undeclared(item, value, f"{path}[{index}]")
 
 
 def _known_secrets(value: Any) -> Iterator[str]:
@@ -288,7 +303,7 @@ def apply_plan(
                     notes = run()
                 except (ApiError, ApplyError) as exc:
                     report.failed = f"{label}: {_redacted(str(exc), change)}"
-                    report.next_step = _next_step(exc, change, changes[index + 1 :])
+                    report.next_step = _next_step(exc, change, position, changes[index + 1 :])
             if report.interrupted or report.failed is not None:
                 report.not_tried = _untried(change, steps, position, report.interrupted)
                 report.not_tried += [describe(c) for c in changes[index + 1 :]]
@@ -298,8 +313,18 @@ def apply_plan(
     return report
 
 
-def _next_step(error: OrsyncError, change: Change, later: list[Change]) -> str:
+def _next_step(error: OrsyncError, change: Change, position: int, later: list[Change]) -> str:
     """What a person should do after a failed step: a rerun only helps when nothing refused."""
+    pinned = change.desired is not None and change.desired.id is not None
+    if change.action is Action.REPLACE and position == 1 and not pinned:
+        # Without a pin the next plan cannot tell the old half from a destination made
+        # by hand, so it is left to the workspace's `unmanaged` policy.
+        return (
+            f"the new {change.type} is live; the old {change.live.type if change.live else ''} "
+            f"{change.id} was not deleted: the next `orsync apply` deletes it only under "
+            "`unmanaged: delete` (else it is reported as unmanaged): delete it by hand, "
+            "or pin this destination's `id` to the old one and run `orsync apply` again"
+        )
     if not isinstance(error, ApiError):
         return "give orsync what the message names, then run `orsync apply` again"
     status = error.status

@@ -36,13 +36,17 @@ class _Findings:
 
     fields: list[FieldChange] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    config_key: str | None = None  # the `config` key being compared, if any
+
+    def differ(self, path: str, before: Any, after: Any, sensitive: bool = False) -> None:
+        self.fields.append(FieldChange(path, before, after, sensitive, self.config_key))
 
 
 def plan_changes(desired: DesiredState, live: LiveState) -> Plan:
     """Compare every configured workspace with its live destinations and return the plan."""
-    check_default_not_declared_twice(desired, live)
     changes: list[Change] = []
     warnings: list[str] = list(desired.warnings)
+    warnings += check_default_not_declared_twice(desired, live)
     unchanged = 0
     for workspace in desired.workspaces:
         live_workspace = live.workspace(workspace.id)
@@ -98,9 +102,9 @@ def _compare(
         return _change(Action.CREATE, desired, None, fields, workspace_id), []
     findings = _Findings()
     if current.type != desired.type:
-        findings.fields.append(FieldChange("type", current.type, desired.type))
+        findings.differ("type", current.type, desired.type)
     if desired.id is not None and current.name != desired.name:
-        findings.fields.append(FieldChange("name", current.name, desired.name))
+        findings.differ("name", current.name, desired.name)
     _compare_fields(desired, current, findings)
     _compare_config(desired, current, findings)
     kept = [f for f in findings.fields if not _ignored(f.path, desired.ignore)]
@@ -145,7 +149,7 @@ def _compare_fields(
     for name, wanted in desired.fields.items():
         actual = current.fields.get(name)
         if normalize_field(name, wanted) != normalize_field(name, actual):
-            findings.fields.append(FieldChange(name, actual, wanted))
+            findings.differ(name, actual, wanted)
 
 
 def _compare_config(
@@ -159,7 +163,9 @@ def _compare_config(
             has_default, default = documented_default(desired.type, key)
             if has_default and not has_secret(value) and _same(value, default):
                 continue
+        findings.config_key = key
         _compare_tree(desired, f"config.{key}", wanted, current.config.get(key), findings)
+    findings.config_key = None
 
 
 def _same(wanted: Any, actual: Any) -> bool:
@@ -183,13 +189,13 @@ def _compare_tree(
     elif isinstance(wanted, list) and has_secret(wanted):
         live_list = actual if isinstance(actual, list) else []
         if len(live_list) != len(wanted):
-            findings.fields.append(FieldChange(path, _hidden(actual), wanted, sensitive=True))
+            findings.differ(path, _hidden(actual), wanted, sensitive=True)
             return
         for index, (value, live_value) in enumerate(zip(wanted, live_list, strict=True)):
             _compare_tree(desired, f"{path}[{index}]", value, live_value, findings)
     elif normalize_value(wanted) != normalize_value(actual):
         sensitive = has_secret(actual)
-        findings.fields.append(FieldChange(path, actual, wanted, sensitive=sensitive))
+        findings.differ(path, actual, wanted, sensitive=sensitive)
 
 
 def _hidden(actual: Any) -> Any:
@@ -212,7 +218,7 @@ def _compare_secret(
         return
     live_text = actual.value if isinstance(actual, Secret) else actual
     if not isinstance(live_text, str):
-        findings.fields.append(FieldChange(path, _hidden(actual), wanted, sensitive=True))
+        findings.differ(path, _hidden(actual), wanted, sensitive=True)
         return
     if wanted.origin is SecretOrigin.PIN:
         verdict = masking.compare_pin(wanted.value, live_text)
@@ -221,7 +227,7 @@ def _compare_secret(
     if verdict is masking.Verdict.UNVERIFIABLE:
         findings.warnings.append(f"{where} not verified: the API hides it completely")
     elif verdict is masking.Verdict.DIFFER:
-        findings.fields.append(FieldChange(path, _hidden(actual), wanted, sensitive=True))
+        findings.differ(path, _hidden(actual), wanted, sensitive=True)
 
 
 def _ignored(path: str, ignore: Iterable[str]) -> bool:

@@ -72,16 +72,24 @@ def tail_mask(value: str) -> str:
 def split_url_password(value: str) -> tuple[str, str, str] | None:
     """`("https://user:", "password", "@host/path")` for a URL carrying a password, else None.
 
-    The user information ends at the LAST `@`, so that a user name or password holding `@`,
-    `/` or `:` is still taken whole: over-masking a URL is safe, printing part of one is not.
+    A user part with no password (`https://token@host`) is taken as the secret itself.
+
+    The user information ends at the last `@` before the path, so that a user name or
+    password holding `@` or `:` is taken whole, and an `@` in the path is not mistaken for one.
     """
     scheme_end = value.find("://")
     if scheme_end <= 0 or not _SCHEME.fullmatch(value[:scheme_end]):
         return None
     start = scheme_end + 3
-    at = value.rfind("@")
-    user, colon, password = value[start : max(at, start)].partition(":")
-    if at < start or not colon or not password:
+    ends = [i for i in (value.find(c, start) for c in "/?#") if i >= 0]
+    at = value.rfind("@", start, min(ends, default=len(value)))
+    if at <= start:
+        return None
+    user, colon, password = value[start:at].partition(":")
+    if not colon:
+        # Only a user part, as in `https://xoxb-token@hooks...` or a Sentry DSN: the secret.
+        return value[:start], user, value[at:]
+    if not password:
         return None
     return value[:start] + user + colon, password, value[at:]
 
@@ -103,6 +111,19 @@ def is_masked_url(value: str) -> bool:
     return parts is not None and is_stars(parts[1])
 
 
+def mask_for_file(value: str) -> str:
+    """The form of a secret written to a snapshot: a mask as is, else nothing of the secret.
+
+    Not even its last 4 characters: a snapshot is compared against later, and a tail that
+    happens to match would hide a changed secret.
+    """
+    if is_masked(value):
+        return value
+    if has_url_password(value):
+        return mask_url_password(value)
+    return "********"
+
+
 def display_live(value: str) -> str:
     """The display form of a secret value the API returned: its mask, never more."""
     if is_masked(value):
@@ -121,8 +142,10 @@ def compare_clear(secret: str, live: str) -> Verdict:
     if is_stars(live):
         return Verdict.UNVERIFIABLE
     if is_masked_url(live):
-        # A URL whose password was masked (in a snapshot): compare all but the password.
-        return Verdict.MATCH if mask_url_password(secret) == live else Verdict.DIFFER
+        # A URL whose password was masked (in a snapshot): all but the password can differ;
+        # the password itself cannot be seen, so a match is only "not verified".
+        same = mask_url_password(secret) == mask_url_password(live)
+        return Verdict.UNVERIFIABLE if same else Verdict.DIFFER
     mask = parse_mask(live)
     if mask is None:
         return Verdict.MATCH if secret == live else Verdict.DIFFER
@@ -136,9 +159,9 @@ def compare_pin(pin: str, live: str) -> Verdict:
     """Compare a masked pin copied from the API (`sk-l...AbCd`) with the live value."""
     if is_masked_url(pin):
         # `https://user:****@host` copied from a plan or snapshot: all but the password.
-        if is_masked_url(live):
-            return Verdict.UNVERIFIABLE if pin == live else Verdict.DIFFER
-        return Verdict.MATCH if mask_url_password(live) == pin else Verdict.DIFFER
+        if mask_url_password(live) != mask_url_password(pin):
+            return Verdict.DIFFER
+        return Verdict.UNVERIFIABLE if is_masked_url(live) else Verdict.MATCH
     pin_mask = parse_mask(pin)
     if pin_mask is None or is_stars(live):
         return Verdict.UNVERIFIABLE

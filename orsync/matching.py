@@ -126,18 +126,21 @@ def _match_by_name(
     )
 
 
-def check_default_not_declared_twice(desired: DesiredState, live: LiveState) -> None:
+def check_default_not_declared_twice(desired: DesiredState, live: LiveState) -> list[str]:
     """Refuse an entry without `id` whose default workspace another entry names by id.
 
     Each entry would see the other's destinations as unmanaged, and might delete them. The
     whole file is checked, also when `--workspace` selects one of the two entries; the
-    default workspace's id is known from its live destinations (an empty one cannot tell).
+    default workspace's id is known from its live destinations. Returns the warnings for
+    where it cannot tell (the default workspace is empty).
     """
     entries = desired.workspaces + desired.unselected
     default_entry = next((w for w in entries if w.id is None), None)
     default_live = live.workspace(None)
     if default_entry is None or default_live is None:
-        return
+        return []
+    if not default_live.destinations:
+        return _undecidable(default_entry, entries, live)
     default_ids = {d.workspace_id for d in default_live.destinations}
     for other in entries:
         if other.id is not None and other.id in default_ids:
@@ -145,3 +148,24 @@ def check_default_not_declared_twice(desired: DesiredState, live: LiveState) -> 
                 f"{default_entry.source}: the entry without `id` is the key's default "
                 f"workspace {other.id}, which {other.source} declares again; merge the two"
             )
+    return []
+
+
+def _undecidable(
+    default_entry: WorkspaceConfig, entries: tuple[WorkspaceConfig, ...], live: LiveState
+) -> list[str]:
+    """Warnings where the check cannot tell: the default workspace is empty, so its id is
+    unknown, and an entry by id whose workspace is empty too may be the same one.
+
+    Not an error: that is also how every new organization's first plan looks.
+    """
+    warnings: list[str] = []
+    for other in entries if default_entry.destinations else ():
+        other_live = live.workspace(other.id) if other.id is not None else None
+        if other_live is not None and not other_live.destinations and other.destinations:
+            warnings.append(
+                f"{default_entry.source}: cannot tell whether the entry without `id` (the "
+                f"key's default workspace, empty) and {other.source} (workspace {other.id}, "
+                "empty too) are different workspaces; if they are the same, merge them"
+            )
+    return warnings

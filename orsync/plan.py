@@ -34,6 +34,9 @@ class FieldChange:
     before: Any
     after: Any
     sensitive: bool = False
+    # The top-level `config` key the path is under: paths join keys with dots, and keys may
+    # hold dots themselves, so apply is told rather than left to parse the path.
+    config_key: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,7 @@ def wrap_live_config(type_name: str, config: Mapping[str, Any]) -> dict[str, Any
 
 def mask_config(type_name: str, config: Mapping[str, Any]) -> dict[str, Any]:
     """The config with every secret replaced by its mask, for files kept on disk."""
-    return _map_secrets(type_name, config, masking.display_live)
+    return _map_secrets(type_name, config, masking.mask_for_file)
 
 
 def flatten_config(config: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:

@@ -330,3 +330,21 @@ def test_read_api_key() -> None:
     for environ in ({}, {"MY_KEY": "   "}, {"OPENROUTER_MANAGEMENT_KEY": "or-key-1"}):
         with pytest.raises(AuthError, match="MY_KEY"):
             read_api_key("MY_KEY", environ)
+
+
+def test_error_messages_never_echo_what_was_sent(fake: FakeApi, client: ApiClient) -> None:
+    header = 'Digest username="ops", response="6629fae49393a05397450978507c4ef1"'
+    echoed = json.dumps(header)[1:-1]
+    message = f"Invalid header value {echoed}; also saw {header.strip()} trimmed"
+    fake.fail(
+        method="POST", status=400, body=json.dumps({"error": {"code": 400, "message": message}})
+    )
+    body = {
+        "type": "webhook",
+        "name": "hook",
+        "config": {"url": "https://h.example", "headers": {"A": header}},
+    }
+    with pytest.raises(ApiError) as caught:
+        client.create_destination(body)
+    assert "6629fae4" not in str(caught.value)
+    assert "Invalid header value" in str(caught.value)

@@ -405,6 +405,142 @@ def test_error_messages_keep_names_and_lose_passwords(orsync: Orsync, fake: Fake
 
 def test_a_base_url_with_credentials_is_refused_without_echo(orsync: Orsync) -> None:
     orsync.write_config("version: 1\ndestinations: []\n")
-    result = orsync("plan", "--base-url", f"https://u:{PASSWORD}@h:99999/v1")
-    assert result.code == 1 and "must not hold a user name or password" in result.stderr
-    result.assert_hides([PASSWORD])
+    for url in (f"https://u:{PASSWORD}@h:99999/v1", f"https:/ops:{PASSWORD}@api.example.com/v1"):
+        result = orsync("plan", "--base-url", url)
+        assert result.code == 1 and "must not hold a user name or password" in result.stderr
+        result.assert_hides([PASSWORD])
+
+
+def nested_item(fake: FakeApi, config: dict[str, object]) -> None:
+    fake.add_destination({"name": "BQ", "type": "bigquery", "config": config})
+
+
+def patch_bodies(fake: FakeApi) -> list[object]:
+    return [r.body for r in fake.mutating_requests() if r.method == "PATCH"]
+
+
+def test_nested_live_entries_are_never_dropped(orsync: Orsync, fake: FakeApi) -> None:
+    nested_item(
+        fake,
+        {
+            "credentials": {
+                "serviceAccount": {"clientEmail": "old@p1", "privateKey": "pk-0123456789"}
+            }
+        },
+    )
+    orsync.write_config("""
+        version: 1
+        destinations:
+          - name: BQ
+            type: bigquery
+            config: {credentials: {serviceAccount: {clientEmail: new@p1}}}
+        """)
+    result = apply(orsync)
+    assert result.code == 1
+    assert "config.credentials.serviceAccount.privateKey" in result.stderr
+    assert patch_bodies(fake) == []
+
+
+def test_an_ignored_entry_inside_a_whole_sent_key_blocks_the_update(
+    orsync: Orsync, fake: FakeApi
+) -> None:
+    fake.add_destination(
+        {
+            "name": "Hook",
+            "type": "webhook",
+            "config": {
+                "url": "https://h.example",
+                "headers": {"Authorization": "old-0123456789", "X-Rotated": "by-vault-0123"},
+            },
+        }
+    )
+    orsync.write_config("""
+        version: 1
+        destinations:
+          - name: Hook
+            type: webhook
+            ignore: [config.headers.X-Rotated]
+            config:
+              url: https://h.example
+              headers: {Authorization: "${AUTH}", X-Rotated: "${ROT}"}
+        """)
+    result = apply(orsync, env={"AUTH": "new-0123456789", "ROT": "initial-0123"})
+    assert result.code == 1 and "ignores config.headers.X-Rotated" in result.stderr
+    assert fake.destinations()[0]["config"]["headers"]["X-Rotated"] == "by-vault-0123"
+
+
+def test_keys_holding_dots_get_their_own_patch(orsync: Orsync, fake: FakeApi) -> None:
+    nested_item(fake, {"opts": {"region": "us"}, "opts.region": "eu"})
+    orsync.write_config("""
+        version: 1
+        destinations:
+          - name: BQ
+            type: bigquery
+            config: {opts: {region: eu}, opts.region: eu}
+        """)
+    fake.fail(method="PATCH", status=200, body='{"data": {}}')
+    apply(orsync)
+    assert patch_bodies(fake) == [{"config": {"opts": {"region": "eu"}}}]
+
+
+def test_a_clear_secret_changed_is_seen_offline_too(orsync: Orsync, fake: FakeApi) -> None:
+    dsn_live = "https://a1b2c3d4e5f6NEWKEY0042@o11.ingest.sentry.io/42"
+    fake.add_destination(
+        {
+            "name": "S",
+            "type": "sentry",
+            "config": {"dsn": dsn_live, "otlpEndpoint": "https://o.example"},
+        }
+    )
+    orsync.write_config("""
+        version: 1
+        destinations:
+          - {name: S, type: sentry, config: {dsn: "${DSN}", otlpEndpoint: "https://o.example"}}
+        """)
+    env = {"DSN": "https://0000oldkey11110042@o11.ingest.sentry.io/42"}
+    assert orsync("plan", env=env).code == 2
+    assert orsync("snapshot", "-o", "s.json", env=env).code == 0
+    offline = orsync("plan", "--snapshot", "s.json", env=env, key=None)
+    # The snapshot keeps nothing of the key: not verified offline, never "in sync" by chance.
+    assert offline.code == 0 and "config.dsn not verified" in offline.stderr, offline.output
+    offline.assert_hides([dsn_live, env["DSN"], "NEWKEY"])
+
+
+def test_an_unpinned_replace_left_half_done_says_what_remains(
+    orsync: Orsync, fake: FakeApi
+) -> None:
+    old = fake.add_destination(
+        {"name": "obs", "type": "webhook", "config": {"url": "https://a.example"}}
+    )
+    orsync.write_config("""
+        version: 1
+        destinations:
+          - {name: obs, type: otel-collector, config: {endpoint: "https://o.example"}}
+        """)
+    fake.fail(method="DELETE", status=500, times=10)
+    result = apply(orsync)
+    assert result.code == 1
+    assert f"the old webhook {old['id']} was not deleted" in result.stderr
+    assert "pin this destination's `id` to the old one" in result.stderr
+    fake.reset_faults()
+    orsync.write_config(f"""
+        version: 1
+        destinations:
+          - {{name: obs, id: {old["id"]}, type: otel-collector, config: {{endpoint: "https://o.example"}}}}
+        """)
+    assert apply(orsync).code == 0
+    assert [d["type"] for d in fake.destinations()] == ["otel-collector"]
+
+
+def test_an_empty_default_beside_an_empty_workspace_warns(orsync: Orsync) -> None:
+    other = "7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+    with FakeApi(workspaces=[other]) as api:
+        orsync.write_config(f"""
+            version: 1
+            workspaces:
+              - destinations: [{{name: a, type: webhook, config: {{url: "https://a.example"}}}}]
+              - id: {other}
+                destinations: [{{name: b, type: webhook, config: {{url: "https://b.example"}}}}]
+            """)
+        result = orsync("plan", env={"ORSYNC_BASE_URL": api.base_url})
+        assert result.code == 2 and "cannot tell whether" in result.stderr

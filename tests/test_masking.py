@@ -8,6 +8,7 @@ from orsync.masking import (
     compare_pin,
     display_live,
     is_masked,
+    mask_url_password,
     parse_mask,
     tail_mask,
 )
@@ -61,7 +62,11 @@ def test_display_never_reveals_more_than_the_tail() -> None:
     assert tail_mask(SECRET) == "...AbCd"
     assert tail_mask("short") == "********"
     assert display_live("sk-l...AbCd") == "sk-l...AbCd"
-    assert display_live("https://key@sentry.example/1234567") == "...4567"
+    assert (
+        display_live("https://key@sentry.example/1234567") == "https://****@sentry.example/1234567"
+    )
+    assert display_live("https://u:pw-0123456789@h.example/x") == "https://u:****@h.example/x"
+    assert display_live("sk-lf-0123456789-clear") == "...lear"
 
 
 def test_secret_str_and_repr_are_masks() -> None:
@@ -72,3 +77,36 @@ def test_secret_str_and_repr_are_masks() -> None:
     unset = Secret(SecretOrigin.ENV, None, ("LANGFUSE_SECRET_KEY",))
     assert str(unset) == "${LANGFUSE_SECRET_KEY} (not set)"
     assert not unset.known
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://u:p@h:8443/x?y=1#z", "https://u:****@h:8443/x?y=1#z"),
+        ("https://me@corp.com:Hunter2Secret@ch.example", "https://me@corp.com:****@ch.example"),
+        ("https://default:p@ssW0rd@ch.example/db", "https://default:****@ch.example/db"),
+        ("https://xoxb-token-0123456789@hooks.example/x", "https://****@hooks.example/x"),
+        # An `@` in the path is no user part, and a port is no password.
+        (
+            "https://ops:pw0rd@evil.example.net/hooks/@alerts",
+            "https://ops:****@evil.example.net/hooks/@alerts",
+        ),
+        ("https://hooks.example.com:8443/team/@ops", "https://hooks.example.com:8443/team/@ops"),
+    ],
+)
+def test_url_passwords_are_found_and_masked_whole(url: str, shown: str) -> None:
+    assert mask_url_password(url) == shown
+
+
+def test_masked_urls_compare_on_all_but_the_password() -> None:
+    secret = "https://u:pw-0123456789@h.example/x"
+    assert compare_clear(secret, "https://u:********@h.example/x") is Verdict.UNVERIFIABLE
+    assert compare_clear(secret, "https://u:****@other.example/x") is Verdict.DIFFER
+    assert compare_pin("https://u:****@h.example/x", secret) is Verdict.MATCH
+    assert (
+        compare_pin("https://u:****@h.example/x", "https://u:****@h.example/x")
+        is Verdict.UNVERIFIABLE
+    )
+    assert (
+        compare_pin("https://u:****@h.example/x", "https://u:pw@other.example/x") is Verdict.DIFFER
+    )
