@@ -92,7 +92,7 @@ def _plain_or_environment(node: ConfigNode) -> Any:
     if expansion.variables:
         return Secret(SecretOrigin.ENV, expansion.text, expansion.variables)
     if expansion.text is not None and masking.has_url_password(expansion.text):
-        node.warn("a password written in plain text in a URL; use ${VAR} for it")
+        node.warn("credentials written in plain text in a URL; use ${VAR} for them")
         return Secret(SecretOrigin.PLAIN, expansion.text)
     return expansion.text
 

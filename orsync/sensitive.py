@@ -32,9 +32,8 @@ def _map_secrets(
 ) -> dict[str, Any]:
     """A copy of the config with `secret(text)` in place of every secret string, at any depth.
 
-    Secret strings are those at a secret path, and URLs that carry a password wherever they are.
-
-    Numbers and booleans stay as they are: they are settings (`tokenTtl: 3600`), not secrets.
+    Secret strings are those at a secret path, and URLs that carry credentials wherever they
+    are. Numbers and booleans stay as they are: they are settings (`tokenTtl: 3600`).
     """
 
     def walk(path: ConfigPath, value: Any) -> Any:
