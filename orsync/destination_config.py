@@ -91,7 +91,7 @@ def _plain_or_environment(node: ConfigNode) -> Any:
         return Secret(SecretOrigin.PIN, expansion.text, expansion.variables)
     if expansion.variables:
         return Secret(SecretOrigin.ENV, expansion.text, expansion.variables)
-    if expansion.text is not None and masking.has_url_password(expansion.text):
+    if expansion.text is not None and masking.has_url_credentials(expansion.text):
         node.warn("credentials written in plain text in a URL; use ${VAR} for them")
         return Secret(SecretOrigin.PLAIN, expansion.text)
     return expansion.text

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import enum
 import re
+from urllib.parse import parse_qsl, urlsplit
+
+from orsync.schema import looks_secret
 
 _MASK = re.compile(r"^(?P<prefix>.*?)\.\.\.(?P<tail>[^.]{1,16})$", re.DOTALL)
 _STARS = re.compile(r"^\*+$")
@@ -94,43 +97,82 @@ def split_url_password(value: str) -> tuple[str, str, str] | None:
     return value[:start] + user + colon, password, value[at:]
 
 
-def has_url_password(value: str) -> bool:
-    """Whether a value is a URL carrying a password (`https://user:pw@host`)."""
-    return split_url_password(value) is not None
+def _url_parts(value: str) -> tuple[str, str, str, str] | None:
+    """`("https://", userinfo, host[:port], rest)` for a URL, else None."""
+    scheme_end = value.find("://")
+    if scheme_end <= 0 or not _SCHEME.fullmatch(value[:scheme_end]):
+        return None
+    start = scheme_end + 3
+    end = min((i for i in (value.find(c, start) for c in "/?#") if i >= 0), default=len(value))
+    at = value.rfind("@", start, end)
+    userinfo, host = (
+        (value[start:at], value[at + 1 : end]) if at >= start else ("", value[start:end])
+    )
+    return value[:start], userinfo, host, value[end:]
 
 
-def mask_url_password(value: str) -> str:
-    """The URL with its password replaced by stars; other values unchanged."""
-    parts = split_url_password(value)
-    return value if parts is None else parts[0] + _HIDDEN_PASSWORD + parts[2]
+def has_url_credentials(value: str) -> bool:
+    """Whether a value is a URL carrying credentials: a user part (`https://u:pw@host`,
+    `https://token@host`), or a query parameter named like one (`?token=...`)."""
+    parts = _url_parts(value)
+    if parts is None:
+        return False
+    query = urlsplit(value).query if "?" in parts[3] else ""
+    named = any(looks_secret(name) for name, _ in parse_qsl(query, keep_blank_values=True))
+    return bool(parts[1]) or named
+
+
+def mask_url(value: str) -> str:
+    """A URL as it may be shown: scheme, user name and host; the secret part of the user
+    information as stars, and the path and query (where tokens travel too) as `/…`."""
+    parts = _url_parts(value)
+    if parts is None:
+        return value
+    scheme, userinfo, host, rest = parts
+    user, colon, _ = userinfo.partition(":")
+    shown_user = (
+        f"{user}:{_HIDDEN_PASSWORD}@" if colon else (f"{_HIDDEN_PASSWORD}@" if userinfo else "")
+    )
+    return scheme + shown_user + host + ("/…" if rest.strip("/") else "")
 
 
 def is_masked_url(value: str) -> bool:
-    """A URL whose password is already masked (`https://user:****@host`): a pin, not a secret."""
-    parts = split_url_password(value)
-    return parts is not None and is_stars(parts[1])
+    """A URL already masked by `mask_url` (`https://user:****@host/…`): a pin, not a secret."""
+    parts = _url_parts(value)
+    if parts is None:
+        return False
+    _, userinfo, _, rest = parts
+    secret_part = userinfo.partition(":")[2] or userinfo
+    return (bool(secret_part) and is_stars(secret_part)) or (
+        rest == "/…" and mask_url(value) == value
+    )
 
 
 def mask_for_file(value: str) -> str:
     """The form of a secret written to a snapshot: a mask as is, else nothing of the secret.
 
     Not even its last 4 characters: a snapshot is compared against later, and a tail that
-    happens to match would hide a changed secret.
+    happens to match would hide a changed secret. A URL keeps its host.
     """
-    if is_masked(value):
+    if is_masked(value) or is_masked_url(value):
         return value
-    if has_url_password(value):
-        return mask_url_password(value)
+    if _url_parts(value) is not None:
+        return mask_url(value)
     return "********"
 
 
 def display_live(value: str) -> str:
     """The display form of a secret value the API returned: its mask, never more."""
-    if is_masked(value):
+    if is_masked(value) or is_masked_url(value):
         return value
-    if has_url_password(value):
-        return mask_url_password(value)
+    if _url_parts(value) is not None:
+        return mask_url(value)
     return tail_mask(value)
+
+
+def display_known(value: str) -> str:
+    """The display form of a secret orsync holds in clear: a URL by its host, else its tail."""
+    return mask_url(value) if _url_parts(value) is not None else tail_mask(value)
 
 
 def _prefix_fits(prefix: str, secret: str) -> bool:
@@ -142,10 +184,9 @@ def compare_clear(secret: str, live: str) -> Verdict:
     if is_stars(live):
         return Verdict.UNVERIFIABLE
     if is_masked_url(live):
-        # A URL whose password was masked (in a snapshot): all but the password can differ;
-        # the password itself cannot be seen, so a match is only "not verified".
-        same = mask_url_password(secret) == mask_url_password(live)
-        return Verdict.UNVERIFIABLE if same else Verdict.DIFFER
+        # A URL masked in a snapshot: its host can differ; the rest cannot be seen, so a
+        # match is only "not verified".
+        return Verdict.UNVERIFIABLE if mask_url(secret) == live else Verdict.DIFFER
     mask = parse_mask(live)
     if mask is None:
         return Verdict.MATCH if secret == live else Verdict.DIFFER
@@ -158,8 +199,8 @@ def compare_clear(secret: str, live: str) -> Verdict:
 def compare_pin(pin: str, live: str) -> Verdict:
     """Compare a masked pin copied from the API (`sk-l...AbCd`) with the live value."""
     if is_masked_url(pin):
-        # `https://user:****@host` copied from a plan or snapshot: all but the password.
-        if mask_url_password(live) != mask_url_password(pin):
+        # `https://user:****@host/…` copied from a plan or snapshot: compared as shown.
+        if mask_url(live) != pin:
             return Verdict.DIFFER
         return Verdict.UNVERIFIABLE if is_masked_url(live) else Verdict.MATCH
     pin_mask = parse_mask(pin)

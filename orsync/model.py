@@ -48,7 +48,7 @@ class Secret:
             return self.value
         if self.origin is SecretOrigin.LIVE:
             return masking.display_live(self.value)
-        return masking.tail_mask(self.value)
+        return masking.display_known(self.value)
 
     def __str__(self) -> str:
         return self.mask()

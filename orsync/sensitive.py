@@ -42,7 +42,7 @@ def _map_secrets(
         if isinstance(value, list):
             return [walk(path, item) for item in value]
         if isinstance(value, str) and (
-            is_secret_path(type_name, path) or masking.has_url_password(value)
+            is_secret_path(type_name, path) or masking.has_url_credentials(value)
         ):
             return secret(value)
         return value

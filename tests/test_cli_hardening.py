@@ -544,3 +544,31 @@ def test_an_empty_default_beside_an_empty_workspace_warns(orsync: Orsync) -> Non
             """)
         result = orsync("plan", env={"ORSYNC_BASE_URL": api.base_url})
         assert result.code == 2 and "cannot tell whether" in result.stderr
+
+
+def test_tokens_in_url_paths_and_queries_are_never_printed(orsync: Orsync, fake: FakeApi) -> None:
+    fake.add_destination(
+        {
+            "name": "tap",
+            "type": "webhook",
+            "config": {"url": "https://exfil.example.net/in?token=QUERYTOKEN555"},
+        }
+    )
+    fake.add_destination(
+        {
+            "name": "slack",
+            "type": "webhook",
+            "config": {"url": "https://hooks.slack.example/services/SECRETPATH77"},
+        }
+    )
+    orsync.write_config("""
+        version: 1
+        destinations:
+          - {name: slack, type: webhook, config: {url: "${SLACK_URL}"}}
+        """)
+    env = {"SLACK_URL": "https://hooks.slack.example/services/SECRETPATH88"}
+    for output_format in ("text", "json", "markdown"):
+        result = orsync("plan", "--format", output_format, env=env)
+        assert result.code == 2
+        result.assert_hides(["QUERYTOKEN555", "SECRETPATH77", "SECRETPATH88"])
+        assert "exfil.example.net" in result.stdout and "hooks.slack.example" in result.stdout

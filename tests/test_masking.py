@@ -7,8 +7,9 @@ from orsync.masking import (
     compare_clear,
     compare_pin,
     display_live,
+    has_url_credentials,
     is_masked,
-    mask_url_password,
+    mask_url,
     parse_mask,
     tail_mask,
 )
@@ -62,10 +63,8 @@ def test_display_never_reveals_more_than_the_tail() -> None:
     assert tail_mask(SECRET) == "...AbCd"
     assert tail_mask("short") == "********"
     assert display_live("sk-l...AbCd") == "sk-l...AbCd"
-    assert (
-        display_live("https://key@sentry.example/1234567") == "https://****@sentry.example/1234567"
-    )
-    assert display_live("https://u:pw-0123456789@h.example/x") == "https://u:****@h.example/x"
+    assert display_live("https://key@sentry.example/1234567") == "https://****@sentry.example/…"
+    assert display_live("https://u:pw-0123456789@h.example/x") == "https://u:****@h.example/…"
     assert display_live("sk-lf-0123456789-clear") == "...lear"
 
 
@@ -82,31 +81,37 @@ def test_secret_str_and_repr_are_masks() -> None:
 @pytest.mark.parametrize(
     ("url", "shown"),
     [
-        ("https://u:p@h:8443/x?y=1#z", "https://u:****@h:8443/x?y=1#z"),
+        ("https://u:p@h:8443/x?y=1#z", "https://u:****@h:8443/…"),
         ("https://me@corp.com:Hunter2Secret@ch.example", "https://me@corp.com:****@ch.example"),
-        ("https://default:p@ssW0rd@ch.example/db", "https://default:****@ch.example/db"),
-        ("https://xoxb-token-0123456789@hooks.example/x", "https://****@hooks.example/x"),
+        ("https://default:p@ssW0rd@ch.example/db", "https://default:****@ch.example/…"),
+        ("https://xoxb-token-0123456789@hooks.example/x", "https://****@hooks.example/…"),
         # An `@` in the path is no user part, and a port is no password.
-        (
-            "https://ops:pw0rd@evil.example.net/hooks/@alerts",
-            "https://ops:****@evil.example.net/hooks/@alerts",
-        ),
-        ("https://hooks.example.com:8443/team/@ops", "https://hooks.example.com:8443/team/@ops"),
+        ("https://ops:pw0rd@evil.example.net/hooks/@alerts", "https://ops:****@evil.example.net/…"),
+        ("https://hooks.example.com:8443/team/@ops", "https://hooks.example.com:8443/…"),
     ],
 )
-def test_url_passwords_are_found_and_masked_whole(url: str, shown: str) -> None:
-    assert mask_url_password(url) == shown
+def test_urls_show_only_scheme_user_and_host(url: str, shown: str) -> None:
+    assert mask_url(url) == shown
+    assert mask_url(shown) == shown
 
 
-def test_masked_urls_compare_on_all_but_the_password() -> None:
+def test_url_credentials_are_found_in_the_user_part_and_the_query() -> None:
+    assert has_url_credentials("https://u:p@h/x")
+    assert has_url_credentials("https://token@h/x")
+    assert has_url_credentials("https://h/x?team=a&token=abc")
+    assert not has_url_credentials("https://h/x?team=a")
+    assert not has_url_credentials("https://hooks.example.com:8443/team/@ops")
+
+
+def test_masked_urls_compare_on_what_they_show() -> None:
     secret = "https://u:pw-0123456789@h.example/x"
-    assert compare_clear(secret, "https://u:********@h.example/x") is Verdict.UNVERIFIABLE
-    assert compare_clear(secret, "https://u:****@other.example/x") is Verdict.DIFFER
-    assert compare_pin("https://u:****@h.example/x", secret) is Verdict.MATCH
+    assert compare_clear(secret, "https://u:****@h.example/…") is Verdict.UNVERIFIABLE
+    assert compare_clear(secret, "https://u:****@other.example/…") is Verdict.DIFFER
+    assert compare_pin("https://u:****@h.example/…", secret) is Verdict.MATCH
     assert (
-        compare_pin("https://u:****@h.example/x", "https://u:****@h.example/x")
+        compare_pin("https://u:****@h.example/…", "https://u:****@h.example/…")
         is Verdict.UNVERIFIABLE
     )
     assert (
-        compare_pin("https://u:****@h.example/x", "https://u:pw@other.example/x") is Verdict.DIFFER
+        compare_pin("https://u:****@h.example/…", "https://u:pw@other.example/x") is Verdict.DIFFER
     )
