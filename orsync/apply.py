@@ -75,21 +75,27 @@ def describe(change: Change) -> str:
 # Checks made before anything changes ------------------------------------------------------
 
 
-def check_safety(plan: Plan, max_deletes: int = DEFAULT_MAX_DELETES) -> None:
-    """Refuse (exit 3) a plan that deletes too many destinations or touches a protected one."""
+def safety_problem(plan: Plan, max_deletes: int = DEFAULT_MAX_DELETES) -> str | None:
+    """Which safety rule the plan breaks (protect, max deletes), or None."""
     destructive = [c for c in plan.changes if c.action in (Action.DELETE, Action.REPLACE)]
     protected = [c for c in destructive if c.protect]
     if protected:
         names = ", ".join(f"{c.name!r} ({c.source})" for c in protected)
-        raise SafetyError(
-            f"refusing to apply: protect forbids deleting or replacing {names}; nothing was changed"
-        )
+        return f"protect forbids deleting or replacing {names}"
     if len(destructive) > max_deletes:
         names = ", ".join(repr(c.name) for c in destructive)
-        raise SafetyError(
-            f"refusing to apply: {len(destructive)} destinations would be deleted or replaced "
-            f"({names}), more than --max-deletes {max_deletes}; nothing was changed"
+        return (
+            f"{len(destructive)} destinations would be deleted or replaced ({names}), "
+            f"more than --max-deletes {max_deletes}"
         )
+    return None
+
+
+def check_safety(plan: Plan, max_deletes: int = DEFAULT_MAX_DELETES) -> None:
+    """Refuse (exit 3) a plan that deletes too many destinations or touches a protected one."""
+    problem = safety_problem(plan, max_deletes)
+    if problem:
+        raise SafetyError(f"refusing to apply: {problem}; nothing was changed")
 
 
 def check_feasible(plan: Plan) -> None:

@@ -24,6 +24,7 @@ from orsync.errors import (
     EXIT_OK,
     ApplyError,
     OrsyncError,
+    SafetyError,
     UsageError,
 )
 from orsync.render import FORMATS, render_plan
@@ -78,7 +79,8 @@ def shared_options(command: F) -> F:
         ),
         click.option(
             "--timeout",
-            type=click.FloatRange(min=0.1),
+            # Checked when a request is about to be made, so `validate` never trips on it.
+            type=float,
             default=30.0,
             envvar="ORSYNC_TIMEOUT",
             show_default=True,
@@ -129,6 +131,8 @@ def open_client(options: Options) -> ApiClient:
     from orsync.api import ApiClient, check_base_url, read_api_key
 
     check_base_url(options.base_url)
+    if not options.timeout > 0:
+        raise UsageError("--timeout (or ORSYNC_TIMEOUT) must be a number of seconds above 0")
     key = read_api_key(options.api_key_env, os.environ)
     _REDACT.add(key)
     return ApiClient(options.base_url, key, key_env=options.api_key_env, timeout=options.timeout)
@@ -193,14 +197,16 @@ def plan(
     Exit 0 when live matches, 2 when there is drift, 3 when apply would refuse the plan
     (protect, --max-deletes), 1 on error.
     """
-    from orsync.apply import check_safety
+    from orsync.apply import safety_problem
 
     options = _options(**shared)
     result = make_plan(options, workspaces, snapshot)
     if output_format == "text":
         warn(result.warnings, options.color)
     click.echo(render_plan(result, output_format, color=options.color), nl=False)
-    check_safety(result, max_deletes)
+    problem = safety_problem(result, max_deletes)
+    if problem:
+        raise SafetyError(f"apply would refuse this plan: {problem}")
     if out is not None:
         from orsync.planfile import write_plan_file
 
@@ -231,7 +237,8 @@ def snapshot(output: str, workspaces: tuple[str, ...], **shared: Any) -> int:
     live = read_live_state(options, workspace_ids, None)
     write_snapshot(live, output)
     count = sum(len(w.destinations) for w in live.workspaces)
-    click.echo(f"Saved {count} destinations of {len(workspace_ids)} workspace(s) to {output}.")
+    spaces = _counted(len(workspace_ids), "workspace")
+    click.echo(f"Saved {_counted(count, 'destination')} of {spaces} to {output}.")
     return EXIT_OK
 
 
@@ -244,7 +251,10 @@ def validate(**shared: Any) -> int:
     warn(desired.warnings, options.color)
     count = sum(len(w.destinations) for w in desired.workspaces)
     spaces = len(desired.workspaces)
-    click.echo(f"{options.config} is valid: {count} destinations in {spaces} workspace(s).")
+    click.echo(
+        f"{options.config} is valid: {_counted(count, 'destination')} "
+        f"in {_counted(spaces, 'workspace')}."
+    )
     return EXIT_OK
 
 
@@ -254,10 +264,10 @@ def validate(**shared: Any) -> int:
 @click.option("--auto-approve", is_flag=True, help="Do not ask for `yes` before acting.")
 @max_deletes_option
 def apply(planfile: str | None, auto_approve: bool, max_deletes: int, **shared: Any) -> int:
-    """Make live match the config, or carry out a saved plan (PLANFILE).
+    """Make live match the config (or carry out PLANFILE).
 
-    Exit 0 when live matches afterwards, 1 on error or refusal, 3 when a safety rule forbids
-    the plan (nothing is changed then).
+    Exit 0 when live matches afterwards, 2 when it acted but live still differs, 1 on error
+    or refusal, 3 when a safety rule forbids the plan (nothing is changed then).
     """
     from orsync import apply as applying
     from orsync.diff import plan_changes
@@ -343,7 +353,7 @@ def _verify(after: Plan, options: Options) -> int:
     remaining = actionable(after)
     if not remaining:
         unmanaged = after.summary()["unmanaged"]
-        note = f" ({unmanaged} unmanaged destinations left as they are)" if unmanaged else ""
+        note = f" ({_counted(unmanaged, 'unmanaged destination')} left as is)" if unmanaged else ""
         click.echo(f"Apply complete: live matches {options.config}{note}.")
         return EXIT_OK
     click.echo("Apply finished, but live does not match the config yet:")
@@ -352,6 +362,10 @@ def _verify(after: Plan, options: Options) -> int:
 
 
 # Entry point --------------------------------------------------------------------------------
+
+
+def _counted(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
 def _redact(text: str) -> str:

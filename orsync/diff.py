@@ -225,7 +225,7 @@ def _compare_secret(
     else:
         verdict = masking.compare_clear(wanted.value, live_text)
     if verdict is masking.Verdict.UNVERIFIABLE:
-        findings.warnings.append(f"{where} not verified: the API hides it completely")
+        findings.warnings.append(f"{where} not verified: its live value is hidden completely")
     elif verdict is masking.Verdict.DIFFER:
         findings.differ(path, _hidden(actual), wanted, sensitive=True)
 

@@ -90,6 +90,7 @@ _SECRET_WORDS = (
     "cert",
     "signature",
     "connection",
+    "json",
 )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from orsync.plan import Action, Change, Plan
 from orsync.render.text import summary_line
 from orsync.render.values import (
@@ -21,8 +23,13 @@ _HEADING = {
 
 
 def _cell(text: str) -> str:
-    """Escape what would break a table cell or start markup."""
-    return "`" + text.replace("`", "'").replace("|", "\\|").replace("\n", " ") + "`"
+    """Code text in a table cell, shown as it is: a fence longer than any backtick run in it,
+    pipes escaped (they would end the cell), line breaks as spaces."""
+    text = text.replace("|", "\\|").replace("\n", " ")
+    runs = [len(part) for part in re.findall(r"`+", text)]
+    fence = "`" * (max(runs, default=0) + 1)
+    padded = f" {text} " if "`" in text else text
+    return f"{fence}{padded}{fence}"
 
 
 def render_markdown(plan: Plan) -> str:

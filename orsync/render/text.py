@@ -32,7 +32,7 @@ _COLOR = {
 _VERB = {
     Action.CREATE: "will be created",
     Action.UPDATE: "will be updated in place",
-    Action.REPLACE: "must be replaced (type changed: deleted, then created anew)",
+    Action.REPLACE: "must be replaced (type changed: created anew, then the old one deleted)",
     Action.DELETE: "will be destroyed (not in the config; unmanaged: delete)",
     Action.UNMANAGED: "is live but not in the config (unmanaged)",
 }
