@@ -14,8 +14,9 @@ from typing import Any, Protocol
 
 from orsync.errors import ApiError, ApplyError, OrsyncError, SafetyError
 from orsync.model import DesiredDestination, Secret
+from orsync.normalize import align_header_names
 from orsync.plan import Action, Change, Plan, public_value
-from orsync.schema import TYPES
+from orsync.schema import HEADERS_KEY, TYPES
 from orsync.sensitive import flatten_config
 
 DEFAULT_MAX_DELETES = 3
@@ -194,9 +195,15 @@ def update_body(change: Change) -> tuple[dict[str, Any], list[str]]:
         if key in seen:
             continue
         seen.add(key)
-        problem = _unsendable(key, desired.config[key], live_config.get(key), desired.ignore)
+        live_value = live_config.get(key)
+        if key == HEADERS_KEY:
+            live_value = align_header_names(desired.config[key], live_value)
+        problem = _unsendable(key, desired.config[key], live_value, desired.ignore)
         if problem:
             unsendable.append(f"cannot update config.{key}: {problem}")
+        elif key == HEADERS_KEY and isinstance(live_config.get(key), Mapping):
+            # Sent under the names live uses, so that a name in another case replaces it.
+            config[key] = align_header_names(live_config[key], desired.config[key])
         else:
             config[key] = desired.config[key]
     if config:

@@ -276,7 +276,8 @@ def apply(planfile: str | None, auto_approve: bool, max_deletes: int, **shared: 
 
     options = _options(**shared)
     saved = read_plan_file(planfile) if planfile else None
-    if saved is not None:
+    if saved is not None and _default(click.get_current_context(), "config"):
+        # The plan names its config; an explicit -c wins (the hash check still applies).
         options = replace(options, config=saved.config_path)
     desired = load_desired(options, saved.workspaces if saved else ())
     workspace_ids = desired.live_workspace_ids()
@@ -362,6 +363,11 @@ def _verify(after: Plan, options: Options) -> int:
 
 
 # Entry point --------------------------------------------------------------------------------
+
+
+def _default(context: click.Context, name: str) -> bool:
+    """Whether an option kept its default (not given on the command line or in the env)."""
+    return context.get_parameter_source(name) is click.core.ParameterSource.DEFAULT
 
 
 def _counted(count: int, noun: str) -> str:

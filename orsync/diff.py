@@ -24,9 +24,9 @@ from orsync.model import (
     SecretOrigin,
     WorkspaceConfig,
 )
-from orsync.normalize import normalize_field, normalize_value
+from orsync.normalize import align_header_names, normalize_field, normalize_value
 from orsync.plan import Action, Change, FieldChange, Plan
-from orsync.schema import documented_default
+from orsync.schema import HEADERS_KEY, documented_default
 from orsync.sensitive import flatten_config, has_secret
 
 
@@ -163,8 +163,11 @@ def _compare_config(
             has_default, default = documented_default(desired.type, key)
             if has_default and not has_secret(value) and _same(value, default):
                 continue
+        actual = current.config.get(key)
+        if key == HEADERS_KEY:
+            actual = align_header_names(wanted, actual)
         findings.config_key = key
-        _compare_tree(desired, f"config.{key}", wanted, current.config.get(key), findings)
+        _compare_tree(desired, f"config.{key}", wanted, actual, findings)
     findings.config_key = None
 
 

@@ -98,3 +98,12 @@ def normalize_field(name: str, value: Any) -> Any:
     if name == "filter_rules":
         return normalize_filter_rules(value)
     return normalize_value(value)
+
+
+def align_header_names(declared: Any, live: Any) -> Any:
+    """Live headers named as declared where the names differ only in case: HTTP header names
+    are case-insensitive, so `authorization` and `Authorization` are one header."""
+    if not isinstance(declared, Mapping) or not isinstance(live, Mapping):
+        return live
+    spelling = {str(name).lower(): name for name in declared}
+    return {spelling.get(str(name).lower(), name): value for name, value in live.items()}

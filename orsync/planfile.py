@@ -45,7 +45,9 @@ def write_plan_file(plan: Plan, path: str, workspaces: tuple[str, ...] = ()) -> 
     document = {
         "orsync_plan": PLAN_FILE_VERSION,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "config_path": os.path.abspath(plan.config_path),
+        # As given (for a run from another checkout of the same repository) and absolute.
+        "config_path": plan.config_path,
+        "config_abspath": os.path.abspath(plan.config_path),
         "config_sha256": config_digest(plan.config_path),
         "live_fingerprint": plan.live_fingerprint,
         "workspaces": list(workspaces),
@@ -73,7 +75,7 @@ def read_plan_file(path: str) -> SavedPlan:
     try:
         workspaces = tuple(str(w) for w in document["workspaces"])
         saved = SavedPlan(
-            config_path=str(document["config_path"]),
+            config_path=_existing(str(document["config_path"]), document.get("config_abspath")),
             config_sha256=str(document["config_sha256"]),
             live_fingerprint=str(document["live_fingerprint"]),
             workspaces=workspaces,
@@ -84,11 +86,19 @@ def read_plan_file(path: str) -> SavedPlan:
     return saved
 
 
+def _existing(given: str, absolute: Any) -> str:
+    """The config path as given when it exists from here, else the absolute one."""
+    if os.path.exists(given) or not isinstance(absolute, str):
+        return given
+    return absolute
+
+
 def check_fresh(saved: SavedPlan, path: str, current: Plan) -> None:
     """Refuse a saved plan when the config file, live state or resulting plan changed since."""
-    if config_digest(saved.config_path) != saved.config_sha256:
+    # The config as read now (the plan's own path, or -c), against the bytes planned from.
+    if config_digest(current.config_path) != saved.config_sha256:
         raise StalePlanError(
-            f"saved plan is stale: {saved.config_path} changed since {path} was made; "
+            f"saved plan is stale: {current.config_path} changed since {path} was made; "
             "run `orsync plan --out` again"
         )
     if current.live_fingerprint != saved.live_fingerprint:

@@ -374,3 +374,14 @@ def test_a_second_ctrl_c_stops_at_once_and_says_what_is_unsure(
     again = apply(orsync, "--auto-approve")
     assert again.code == 0, again.output
     assert sorted(d["name"] for d in fake.destinations()) == ["hook 0", "hook 1", "hook 2"]
+
+
+def test_a_saved_plan_follows_an_explicit_config_path(orsync: Orsync, fake: FakeApi) -> None:
+    block, env = type_config("webhook")
+    orsync.write_config("version: 1\ndestinations:\n" + block + "\n")
+    assert orsync("plan", "--out", "change.plan", env=env).code == 2
+    # Another checkout holds the same file elsewhere: -c points at it; its hash must match.
+    (orsync.cwd / "orsync.yaml").rename(orsync.cwd / "moved.yaml")
+    result = apply(orsync, "change.plan", "-c", "moved.yaml", env=env)
+    assert result.code == 0, result.output
+    assert [d["name"] for d in fake.destinations()] == ["webhook dest"]

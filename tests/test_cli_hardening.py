@@ -572,3 +572,23 @@ def test_tokens_in_url_paths_and_queries_are_never_printed(orsync: Orsync, fake:
         assert result.code == 2
         result.assert_hides(["QUERYTOKEN555", "SECRETPATH77", "SECRETPATH88"])
         assert "exfil.example.net" in result.stdout and "hooks.slack.example" in result.stdout
+
+
+def test_header_names_compare_without_case(orsync: Orsync, fake: FakeApi) -> None:
+    fake.add_destination(
+        {
+            "name": "Hook",
+            "type": "webhook",
+            "config": {"url": "https://h.example", "headers": {"Authorization": "old-0123456789"}},
+        }
+    )
+    orsync.write_config("""
+        version: 1
+        destinations:
+          - name: Hook
+            type: webhook
+            config: {url: "https://h.example", headers: {authorization: "${AUTH}"}}
+        """)
+    assert orsync("plan", env={"AUTH": "old-0123456789"}).code == 0
+    assert apply(orsync, env={"AUTH": "new-0123456789"}).code == 0
+    assert fake.destinations()[0]["config"]["headers"] == {"Authorization": "new-0123456789"}
