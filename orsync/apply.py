@@ -112,20 +112,25 @@ def check_feasible(plan: Plan) -> None:
         desired = change.desired
         where = f"{desired.source}: {desired.name}"
         if change.action in (Action.CREATE, Action.REPLACE):
-            for path, value in flatten_config(desired.config):
-                if _unknown_secrets(value):
-                    problems.append(f"{where}: {path} is {_shown(value)}")
+            for unknown in _unknown_leaves(desired.config):
+                problems.append(f"{where}: {unknown}: set it from a variable to create")
             spec = TYPES.get(desired.type)
             for key in spec.required_keys() if spec else ():
                 if key not in desired.config:
-                    problems.append(f"{where}: config.{key} is not declared")
+                    problems.append(f"{where}: config.{key} is required to create: declare it")
         elif change.action is Action.UPDATE:
             problems.extend(f"{where}: {issue}" for issue in update_body(change)[1])
     if problems:
-        raise ApplyError(
-            "cannot apply: " + "; ".join(problems) + ". Set the variables (or, for a secret "
-            "rotated on purpose, pin its new mask or `ignore` it); nothing was changed"
-        )
+        raise ApplyError("cannot apply: " + "; ".join(problems) + "; nothing was changed")
+
+
+def _unknown_leaves(config: Mapping[str, Any]) -> list[str]:
+    """`config.x is <mask>` for every secret inside that orsync does not know in clear."""
+    return [
+        f"{path} is {_shown(value)}"
+        for path, value in flatten_config(config)
+        if _unknown_secrets(value)
+    ]
 
 
 def _shown(value: Any) -> str:
@@ -214,7 +219,11 @@ def update_body(change: Change) -> tuple[dict[str, Any], list[str]]:
 def _unsendable(key: str, wanted: Any, live: Any, ignore: tuple[str, ...]) -> str:
     """Why a declared config value cannot be sent as it is, or "" when it can."""
     if _unknown_secrets(wanted):
-        return f"the file holds {_shown(wanted)}, not every secret in clear"
+        unknown = "; ".join(_unknown_leaves({key: wanted}))
+        return (
+            f"{unknown}, not the secret itself (set it from a variable to change it; a pinned "
+            "mask only checks it)"
+        )
     if not isinstance(wanted, (Mapping, list)):
         return ""
     inside = [rule for rule in ignore if rule.startswith((f"config.{key}.", f"config.{key}["))]

@@ -203,6 +203,8 @@ def plan(
     result = make_plan(options, workspaces, snapshot)
     if output_format == "text":
         warn(result.warnings, options.color)
+        if snapshot is not None:
+            click.echo(f"(Planned against the snapshot {snapshot}, not the API.)", err=True)
     click.echo(render_plan(result, output_format, color=options.color), nl=False)
     problem = safety_problem(result, max_deletes)
     if problem:
@@ -353,8 +355,15 @@ def _verify(after: Plan, options: Options) -> int:
 
     remaining = actionable(after)
     if not remaining:
+        notes = []
         unmanaged = after.summary()["unmanaged"]
-        note = f" ({_counted(unmanaged, 'unmanaged destination')} left as is)" if unmanaged else ""
+        if unmanaged:
+            notes.append(f"{_counted(unmanaged, 'unmanaged destination')} left as is")
+        # A secret the API hides completely cannot be compared, so it was not sent either.
+        unverified = sum(" not verified: " in warning for warning in after.warnings)
+        if unverified:
+            notes.append(f"{_counted(unverified, 'secret')} not verified, so not sent")
+        note = f" ({'; '.join(notes)})" if notes else ""
         click.echo(f"Apply complete: live matches {options.config}{note}.")
         return EXIT_OK
     click.echo("Apply finished, but live does not match the config yet:")

@@ -235,7 +235,7 @@ KNOWN = {"publicKey": env(PUBLIC), "secretKey": env(NEW_SECRET)}
     [
         ({**KNOWN, "secretKey": env(None, "LF_SECRET")}, "secretKey is ${LF_SECRET} (not set)"),
         ({**KNOWN, "secretKey": pin(NEW_SECRET)}, "secretKey is sk-l...AbCd"),
-        ({"publicKey": env(PUBLIC)}, "secretKey is not declared"),
+        ({"publicKey": env(PUBLIC)}, "secretKey is required to create: declare it"),
         ({**KNOWN, "headers": {"X": env(None)}}, "headers.X is ${VAR} (not set)"),
     ],
     ids=["unset", "pin", "required", "header"],
