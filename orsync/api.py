@@ -60,6 +60,8 @@ def check_base_url(url: str) -> str:
         parts.port  # noqa: B018 - parsing the port is what raises on a malformed one
     except ValueError:
         raise UsageError("--base-url is not a valid URL") from None
+    if parts.query or parts.fragment:
+        raise UsageError("--base-url must not hold a query or fragment")
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UsageError("--base-url is not an http(s) URL (such as https://openrouter.ai/api/v1)")
     if parts.scheme == "http" and not _is_loopback(parts.hostname):

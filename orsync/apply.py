@@ -226,6 +226,10 @@ def _unsendable(key: str, wanted: Any, live: Any, ignore: tuple[str, ...]) -> st
         )
     if not isinstance(wanted, (Mapping, list)):
         return ""
+    if key == HEADERS_KEY and isinstance(live, Mapping):
+        names = [str(name).lower() for name in live]
+        if len(set(names)) < len(names):
+            return "live holds header names that differ only in case; fix them by hand first"
     inside = [rule for rule in ignore if rule.startswith((f"config.{key}.", f"config.{key}["))]
     if inside:
         return (

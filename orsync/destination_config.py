@@ -67,8 +67,21 @@ def read_secret(node: ConfigNode) -> Secret:
 
 
 def _headers(node: ConfigNode) -> dict[str, Secret]:
-    """`headers`: a mapping of header name to value; values are treated as secrets."""
-    return {name: read_secret(value) for name, value in node.entries().items()}
+    """`headers`: a mapping of header name to value; values are treated as secrets.
+
+    Header names are case-insensitive: two names that differ only in case are one header.
+    """
+    headers: dict[str, Secret] = {}
+    seen: dict[str, str] = {}
+    for name, value in node.entries().items():
+        if name.lower() in seen:
+            raise value.error(
+                f"header {name!r} is declared twice (also as {seen[name.lower()]!r}): "
+                "header names do not depend on case"
+            )
+        seen[name.lower()] = name
+        headers[name] = read_secret(value)
+    return headers
 
 
 def _expand(node: ConfigNode, text: str) -> Expansion:

@@ -72,43 +72,47 @@ def tail_mask(value: str) -> str:
     return "********"
 
 
-def split_url_password(value: str) -> tuple[str, str, str] | None:
-    """`("https://user:", "password", "@host/path")` for a URL carrying a password, else None.
-
-    A user part with no password (`https://token@host`) is taken as the secret itself.
+def _url_parts(value: str) -> tuple[str, str, str, str] | None:
+    """`("https://", userinfo, host[:port], rest)` for a URL, else None.
 
     The user information ends at the last `@` before the path, so that a user name or
-    password holding `@` or `:` is taken whole, and an `@` in the path is not mistaken for one.
+    password holding `@` or `:` is taken whole and an `@` in the path is not taken for one.
+    A password holding `/`, `?` or `#` (not escaped, as it should be) would end the authority
+    early: `user:pass` there, with no `@`, and no port after the `:`, means exactly that, and
+    the user information then runs to the next `@`.
     """
-    scheme_end = value.find("://")
-    if scheme_end <= 0 or not _SCHEME.fullmatch(value[:scheme_end]):
-        return None
-    start = scheme_end + 3
-    ends = [i for i in (value.find(c, start) for c in "/?#") if i >= 0]
-    at = value.rfind("@", start, min(ends, default=len(value)))
-    if at <= start:
-        return None
-    user, colon, password = value[start:at].partition(":")
-    if not colon:
-        # Only a user part, as in `https://xoxb-token@hooks...` or a Sentry DSN: the secret.
-        return value[:start], user, value[at:]
-    if not password:
-        return None
-    return value[:start] + user + colon, password, value[at:]
-
-
-def _url_parts(value: str) -> tuple[str, str, str, str] | None:
-    """`("https://", userinfo, host[:port], rest)` for a URL, else None."""
     scheme_end = value.find("://")
     if scheme_end <= 0 or not _SCHEME.fullmatch(value[:scheme_end]):
         return None
     start = scheme_end + 3
     end = min((i for i in (value.find(c, start) for c in "/?#") if i >= 0), default=len(value))
     at = value.rfind("@", start, end)
-    userinfo, host = (
-        (value[start:at], value[at + 1 : end]) if at >= start else ("", value[start:end])
-    )
-    return value[:start], userinfo, host, value[end:]
+    if at < start:
+        authority = value[start:end]
+        _, colon, after = authority.rpartition(":")
+        later = value.find("@", end)
+        if not (colon and after and not after.isdigit() and later >= 0):
+            return value[:start], "", authority, value[end:]
+        at = later
+        end = min((i for i in (value.find(c, at) for c in "/?#") if i >= 0), default=len(value))
+    return value[:start], value[start:at], value[at + 1 : end], value[end:]
+
+
+def split_url_password(value: str) -> tuple[str, str, str] | None:
+    """`("https://user:", "password", "@host/path")` for a URL carrying a password, else None.
+
+    A user part with no password (`https://token@host`) is taken as the secret itself.
+    """
+    parts = _url_parts(value)
+    if parts is None or not parts[1]:
+        return None
+    scheme, userinfo, host, rest = parts
+    user, colon, password = userinfo.partition(":")
+    if not colon:
+        return scheme, user, "@" + host + rest
+    if not password:
+        return None
+    return scheme + user + colon, password, "@" + host + rest
 
 
 def has_url_credentials(value: str) -> bool:
@@ -117,8 +121,10 @@ def has_url_credentials(value: str) -> bool:
     parts = _url_parts(value)
     if parts is None:
         return False
-    query = urlsplit(value).query if "?" in parts[3] else ""
-    named = any(looks_secret(name) for name, _ in parse_qsl(query, keep_blank_values=True))
+    split = urlsplit(value) if parts[3] else None
+    # Tokens travel in queries, and in fragments too (`#access_token=...`).
+    pairs = f"{split.query}&{split.fragment}" if split else ""
+    named = any(looks_secret(name) for name, _ in parse_qsl(pairs, keep_blank_values=True))
     return bool(parts[1]) or named
 
 

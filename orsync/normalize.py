@@ -105,5 +105,7 @@ def align_header_names(declared: Any, live: Any) -> Any:
     are case-insensitive, so `authorization` and `Authorization` are one header."""
     if not isinstance(declared, Mapping) or not isinstance(live, Mapping):
         return live
+    if len({str(name).lower() for name in live}) < len(live):
+        return live  # live itself holds one name twice: nothing to merge them into
     spelling = {str(name).lower(): name for name in declared}
     return {spelling.get(str(name).lower(), name): value for name, value in live.items()}

@@ -83,7 +83,7 @@ _SECRET_WORDS = (
     "token",
     "pass",
     "dsn",
-    "credential",
+    "cred",
     "auth",
     "bearer",
     "private",

@@ -592,3 +592,50 @@ def test_header_names_compare_without_case(orsync: Orsync, fake: FakeApi) -> Non
     assert orsync("plan", env={"AUTH": "old-0123456789"}).code == 0
     assert apply(orsync, env={"AUTH": "new-0123456789"}).code == 0
     assert fake.destinations()[0]["config"]["headers"] == {"Authorization": "new-0123456789"}
+
+
+def test_header_names_twice_in_any_case(orsync: Orsync, fake: FakeApi) -> None:
+    orsync.write_config("""
+        version: 1
+        destinations:
+          - name: Hook
+            type: webhook
+            config:
+              url: https://h.example
+              headers: {Authorization: "${A}", authorization: "${B}"}
+        """)
+    result = orsync("validate")
+    assert result.code == 1 and "declared twice" in result.stderr
+    fake.add_destination(
+        {
+            "name": "Hook",
+            "type": "webhook",
+            "config": {
+                "url": "https://h.example",
+                "headers": {"authorization": "one-0123456789", "Authorization": "two-0123456789"},
+            },
+        }
+    )
+    orsync.write_config("""
+        version: 1
+        destinations:
+          - name: Hook
+            type: webhook
+            config: {url: "https://h.example", headers: {Authorization: "${A}"}}
+        """)
+    result = apply(orsync, env={"A": "new-0123456789"})
+    assert result.code == 1 and "differ only in case" in result.stderr
+    assert fake.mutating_requests() == []
+
+
+def test_a_url_password_holding_a_slash_is_never_printed(orsync: Orsync, fake: FakeApi) -> None:
+    url = f"https://bot:{PASSWORD}/1x@hook.example.com/x"
+    fake.add_destination({"name": "stray", "type": "webhook", "config": {"url": url}})
+    orsync.write_config("version: 1\ndestinations: []\n")
+    result = orsync("plan")
+    assert result.code == 2 and "hook.example.com" in result.stdout
+    result.assert_hides([PASSWORD])
+    assert orsync("snapshot", "-o", "s.json").code == 0
+    assert PASSWORD not in (orsync.cwd / "s.json").read_text()
+    result = orsync("plan", "--base-url", "https://127.0.0.1:9/api/v1?token=secretpw")
+    assert result.code == 1 and "query" in result.stderr and "secretpw" not in result.output

@@ -88,6 +88,9 @@ def test_secret_str_and_repr_are_masks() -> None:
         # An `@` in the path is no user part, and a port is no password.
         ("https://ops:pw0rd@evil.example.net/hooks/@alerts", "https://ops:****@evil.example.net/…"),
         ("https://hooks.example.com:8443/team/@ops", "https://hooks.example.com:8443/…"),
+        # A password holding `/` or `?` unescaped still ends at its `@`.
+        ("https://bot:Sup3rS3cret/1x@hook.example.com/x", "https://bot:****@hook.example.com/…"),
+        ("https://u:p?x@h", "https://u:****@h"),
     ],
 )
 def test_urls_show_only_scheme_user_and_host(url: str, shown: str) -> None:
@@ -99,6 +102,7 @@ def test_url_credentials_are_found_in_the_user_part_and_the_query() -> None:
     assert has_url_credentials("https://u:p@h/x")
     assert has_url_credentials("https://token@h/x")
     assert has_url_credentials("https://h/x?team=a&token=abc")
+    assert has_url_credentials("https://h/x#access_token=abc")
     assert not has_url_credentials("https://h/x?team=a")
     assert not has_url_credentials("https://hooks.example.com:8443/team/@ops")
 
