@@ -114,7 +114,6 @@ class ApiClient:
         retry: RetryPolicy | None = None,
         page_concurrency: int = 4,
     ) -> None:
-        self._key = api_key
         self._key_env = key_env
         self._retry = retry or RetryPolicy()
         self._page_concurrency = max(1, page_concurrency)

@@ -312,11 +312,15 @@ def apply_plan(
     plan: Plan,
     client: DestinationsApi,
     *,
+    report: ApplyReport | None = None,
     progress: Callable[[str], None] = lambda _: None,
     should_stop: Callable[[], bool] = lambda: False,
 ) -> ApplyReport:
-    """Carry out every actionable change in order; stop at the first failure or on request."""
-    report = ApplyReport()
+    """Carry out every actionable change in order; stop at the first failure or on request.
+
+    `report` is filled in as steps run, so a caller interrupted mid-way still has it.
+    """
+    report = ApplyReport() if report is None else report
     changes = actionable(plan)
     for index, change in enumerate(changes):
         steps = _steps(change, client)

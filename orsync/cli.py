@@ -49,7 +49,6 @@ class Options:
     api_key_env: str
     timeout: float
     color: bool
-    verbose: bool
 
 
 def shared_options(command: F) -> F:
@@ -98,8 +97,9 @@ def shared_options(command: F) -> F:
 def _options(
     config: str, base_url: str, api_key_env: str, timeout: float, no_color: bool, verbose: bool
 ) -> Options:
+    # `verbose` is read by main() from the arguments: it must work for errors click raises too.
     color = not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
-    return Options(config, base_url, api_key_env, timeout, color, verbose)
+    return Options(config, base_url, api_key_env, timeout, color)
 
 
 max_deletes_option = click.option(
@@ -296,21 +296,20 @@ def apply(planfile: str | None, auto_approve: bool, max_deletes: int, **shared: 
         applying.check_feasible(current)
         if saved is None and not auto_approve:
             _confirm()
-        done: list[str] = []
-
-        def progress(line: str) -> None:
-            done.append(line)
-            click.echo(f"  done: {line}")
-
+        report = applying.ApplyReport()
         try:
             with _interrupt_between_steps() as stop_requested:
-                report = applying.apply_plan(
-                    current, client, progress=progress, should_stop=stop_requested
+                applying.apply_plan(
+                    current,
+                    client,
+                    report=report,
+                    progress=lambda line: click.echo(f"  done: {line}"),
+                    should_stop=stop_requested,
                 )
         except KeyboardInterrupt:
             raise ApplyError(
                 "apply interrupted twice, during a request: the step under way may or may "
-                f"not have taken effect. done: {'; '.join(done) or 'nothing'}. Run "
+                f"not have taken effect. done: {'; '.join(report.done) or 'nothing'}. Run "
                 "`orsync plan` to see where live stands, and `orsync apply` to finish"
             ) from None
         if not report.complete:
@@ -359,8 +358,8 @@ def _verify(after: Plan, options: Options) -> int:
         unmanaged = after.summary()["unmanaged"]
         if unmanaged:
             notes.append(f"{_counted(unmanaged, 'unmanaged destination')} left as is")
-        # A secret the API hides completely cannot be compared, so it was not sent either.
-        unverified = sum(" not verified: " in warning for warning in after.warnings)
+        # A secret that cannot be compared was not found to differ, so it was not sent either.
+        unverified = len(after.unverified)
         if unverified:
             notes.append(f"{_counted(unverified, 'secret')} not verified, so not sent")
         note = f" ({'; '.join(notes)})" if notes else ""

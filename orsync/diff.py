@@ -32,53 +32,62 @@ from orsync.sensitive import flatten_config, has_secret
 
 @dataclass
 class _Findings:
-    """What comparing one destination found: the differences and the warnings."""
+    """What comparing found: the differences, the warnings, the secrets it could not check."""
 
     fields: list[FieldChange] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    unverified: list[str] = field(default_factory=list)
     config_key: str | None = None  # the `config` key being compared, if any
 
     def differ(self, path: str, before: Any, after: Any, sensitive: bool = False) -> None:
         self.fields.append(FieldChange(path, before, after, sensitive, self.config_key))
 
+    def not_verified(self, where: str, reason: str) -> None:
+        self.unverified.append(where)
+        self.warnings.append(f"{where} not verified: {reason}")
+
+    def take(self, other: _Findings) -> None:
+        self.warnings.extend(other.warnings)
+        self.unverified.extend(other.unverified)
+
 
 def plan_changes(desired: DesiredState, live: LiveState) -> Plan:
     """Compare every configured workspace with its live destinations and return the plan."""
     changes: list[Change] = []
-    warnings: list[str] = list(desired.warnings)
-    warnings += check_default_not_declared_twice(desired, live)
+    notes = _Findings(warnings=list(desired.warnings))
+    notes.warnings += check_default_not_declared_twice(desired, live)
     unchanged = 0
     for workspace in desired.workspaces:
         live_workspace = live.workspace(workspace.id)
         if live_workspace is None:
             label = workspace.id or "the default workspace"
             raise PlanningError(f"the live state has no destinations list for {label}")
-        found, same, notes = _plan_workspace(workspace, live_workspace)
+        found, same = _plan_workspace(workspace, live_workspace, notes)
         changes.extend(found)
         unchanged += same
-        warnings.extend(notes)
     return Plan(
         changes=tuple(changes),
         unchanged=unchanged,
-        warnings=tuple(warnings),
+        warnings=tuple(notes.warnings),
         live_fingerprint=live.fingerprint(),
         config_path=desired.path,
+        unverified=tuple(notes.unverified),
     )
 
 
 def _plan_workspace(
-    workspace: WorkspaceConfig, live: LiveWorkspace
-) -> tuple[list[Change], int, list[str]]:
+    workspace: WorkspaceConfig, live: LiveWorkspace, notes: _Findings
+) -> tuple[list[Change], int]:
+    """The changes of one workspace and its count of unchanged destinations; notes gathered."""
     changes: list[Change] = []
-    warnings: list[str] = []
     unchanged = 0
     # The default workspace's id is not in the config, but live items carry it.
     workspace_id = workspace.id or next((d.workspace_id for d in live.destinations), None)
     matching = match_destinations(workspace, live)
-    warnings.extend(matching.warnings)
+    notes.warnings.extend(matching.warnings)
     for desired in workspace.destinations:
-        change, notes = _compare(desired, matching.pairs.get(id(desired)), workspace_id)
-        warnings.extend(notes)
+        change, found = _compare(desired, matching.pairs.get(id(desired)), workspace_id)
+        notes.take(found)
         if change is None:
             unchanged += 1
         else:
@@ -90,16 +99,16 @@ def _plan_workspace(
         change = _unclaimed(stray, workspace.unmanaged)
         if change is not None:
             changes.append(change)
-    return changes, unchanged, warnings
+    return changes, unchanged
 
 
 def _compare(
     desired: DesiredDestination, current: LiveDestination | None, workspace_id: str | None
-) -> tuple[Change | None, list[str]]:
-    """The change that makes `current` match `desired`, or None when they match."""
+) -> tuple[Change | None, _Findings]:
+    """The change that makes `current` match `desired` (None when they match), and notes."""
     if current is None:
         fields = list(_create_fields(desired))
-        return _change(Action.CREATE, desired, None, fields, workspace_id), []
+        return _change(Action.CREATE, desired, None, fields, workspace_id), _Findings()
     findings = _Findings()
     if current.type != desired.type:
         findings.differ("type", current.type, desired.type)
@@ -109,10 +118,10 @@ def _compare(
     _compare_config(desired, current, findings)
     kept = [f for f in findings.fields if not _ignored(f.path, desired.ignore)]
     if current.type != desired.type:
-        return _change(Action.REPLACE, desired, current, kept, workspace_id), findings.warnings
+        return _change(Action.REPLACE, desired, current, kept, workspace_id), findings
     if not kept:
-        return None, findings.warnings
-    return _change(Action.UPDATE, desired, current, kept, workspace_id), findings.warnings
+        return None, findings
+    return _change(Action.UPDATE, desired, current, kept, workspace_id), findings
 
 
 def _change(
@@ -217,7 +226,7 @@ def _compare_secret(
     if _ignored(path, desired.ignore):
         return
     if wanted.value is None:
-        findings.warnings.append(f"{where} not verified: {wanted.mask()}")
+        findings.not_verified(where, wanted.mask())
         return
     live_text = actual.value if isinstance(actual, Secret) else actual
     if not isinstance(live_text, str):
@@ -228,7 +237,7 @@ def _compare_secret(
     else:
         verdict = masking.compare_clear(wanted.value, live_text)
     if verdict is masking.Verdict.UNVERIFIABLE:
-        findings.warnings.append(f"{where} not verified: its live value is hidden completely")
+        findings.not_verified(where, "its live value is hidden completely")
     elif verdict is masking.Verdict.DIFFER:
         findings.differ(path, _hidden(actual), wanted, sensitive=True)
 

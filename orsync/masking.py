@@ -160,20 +160,19 @@ def mask_for_file(value: str) -> str:
     Not even its last 4 characters: a snapshot is compared against later, and a tail that
     happens to match would hide a changed secret. A URL keeps its host.
     """
-    if is_masked(value) or is_masked_url(value):
-        return value
-    if _url_parts(value) is not None:
-        return mask_url(value)
-    return "********"
+    return _mask_or_url(value) or "********"
 
 
 def display_live(value: str) -> str:
     """The display form of a secret value the API returned: its mask, never more."""
+    return _mask_or_url(value) or tail_mask(value)
+
+
+def _mask_or_url(value: str) -> str | None:
+    """A value already masked, as it is; a URL by its host; None for anything else."""
     if is_masked(value) or is_masked_url(value):
         return value
-    if _url_parts(value) is not None:
-        return mask_url(value)
-    return tail_mask(value)
+    return mask_url(value) if _url_parts(value) is not None else None
 
 
 def display_known(value: str) -> str:

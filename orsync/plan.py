@@ -68,6 +68,9 @@ class Plan:
     warnings: tuple[str, ...]
     live_fingerprint: str
     config_path: str
+    # The secrets that could not be compared (unset variable, or hidden completely live),
+    # as `file:line: name: config.key`: they are among the warnings too.
+    unverified: tuple[str, ...] = ()
 
     @property
     def in_sync(self) -> bool:

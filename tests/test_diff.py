@@ -150,6 +150,7 @@ def test_unset_secret_variable_is_a_warning_not_drift() -> None:
     plan = plan_of([unset], [langfuse_live("sk-l...WxYz")])
     assert plan.in_sync
     assert any("config.secretKey not verified" in w and "LF_SECRET" in w for w in plan.warnings)
+    assert plan.unverified == ("orsync.yaml:3: LF: config.secretKey",)
 
 
 def test_create_replace_unmanaged_and_ignore() -> None:
