@@ -12,11 +12,11 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from orsync.destination_types import HEADERS_KEY, TYPES
 from orsync.errors import ApiError, ApplyError, OrsyncError, SafetyError
 from orsync.model import DesiredDestination, Secret
 from orsync.normalize import align_header_names
 from orsync.plan import Action, Change, Plan, public_value
-from orsync.schema import HEADERS_KEY, TYPES
 from orsync.sensitive import flatten_config
 
 DEFAULT_MAX_DELETES = 3

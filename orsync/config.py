@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from orsync import schema
+from orsync import destination_types as types
 from orsync.config_fields import COMPARED_FIELDS, check_field, check_ignore
 from orsync.config_node import ConfigContext, ConfigNode, describe, did_you_mean
 from orsync.destination_config import check_config
@@ -210,7 +210,7 @@ class _DestinationChecker:
     def resolve_fields(self, declared: Mapping[str, Any]) -> dict[str, Any]:
         """Each compared field from the destination, else `defaults`, else the API default."""
         fields: dict[str, Any] = {}
-        for key, api_default in schema.FIELD_DEFAULTS.items():
+        for key, api_default in types.FIELD_DEFAULTS.items():
             fields[key] = self.pick(key, declared, api_default)
         if "regions" in declared or "regions" in self.defaults:
             fields["regions"] = self.pick("regions", declared, None)
@@ -226,8 +226,8 @@ class _DestinationChecker:
 def _check_type(node: ConfigNode) -> str:
     """The destination type; one orsync does not know is a warning, as the API adds types."""
     type_name = node.text()
-    if type_name not in schema.TYPES:
-        hint = did_you_mean(type_name, schema.TYPES)
+    if type_name not in types.TYPES:
+        hint = did_you_mean(type_name, types.TYPES)
         guess = f" (did you mean {hint!r}?)" if hint is not None else ""
         node.warn(
             f"unknown type {type_name!r}{guess}: its config is kept as written and not checked"

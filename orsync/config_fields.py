@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from orsync import schema
+from orsync import destination_types as types
 from orsync.config_node import ConfigNode, describe, unknown
 
-COMPARED_FIELDS: tuple[str, ...] = (*schema.FIELD_DEFAULTS, "regions")
+COMPARED_FIELDS: tuple[str, ...] = (*types.FIELD_DEFAULTS, "regions")
 """Every field `defaults` may set; `regions` is compared only when declared."""
 
 FILTER_LOGIC = ("and", "or")
@@ -29,8 +29,8 @@ def _boolean(node: ConfigNode) -> bool:
 
 def _sampling_rate(node: ConfigNode) -> int | float:
     rate = node.number()
-    if not schema.SAMPLING_MIN <= rate <= 1:
-        raise node.error(f"must be between {schema.SAMPLING_MIN} and 1, got {rate}")
+    if not types.SAMPLING_MIN <= rate <= 1:
+        raise node.error(f"must be between {types.SAMPLING_MIN} and 1, got {rate}")
     return rate
 
 
@@ -44,10 +44,10 @@ def _api_key_hashes(node: ConfigNode) -> list[str] | None:
 
 
 def _regions(node: ConfigNode) -> list[str]:
-    items = node.items(f"a list of regions ({', '.join(schema.REGIONS)})")
+    items = node.items(f"a list of regions ({', '.join(types.REGIONS)})")
     if not items:
         raise node.error("expected at least one region; leave `regions` out for the API default")
-    return [item.choice(schema.REGIONS, "region") for item in items]
+    return [item.choice(types.REGIONS, "region") for item in items]
 
 
 def _filter_rules(node: ConfigNode) -> dict[str, Any] | None:
@@ -73,8 +73,8 @@ def _filter_group(node: ConfigNode) -> dict[str, Any]:
 def _filter_rule(node: ConfigNode) -> dict[str, Any]:
     fields = node.fields(("field", "operator", "value"), required=("field", "operator"))
     rule: dict[str, Any] = {
-        "field": fields["field"].choice(schema.FILTER_FIELDS, "field"),
-        "operator": fields["operator"].choice(schema.FILTER_OPERATORS, "operator"),
+        "field": fields["field"].choice(types.FILTER_FIELDS, "field"),
+        "operator": fields["operator"].choice(types.FILTER_OPERATORS, "operator"),
     }
     if "value" in fields:
         rule["value"] = _rule_value(fields["value"])
@@ -96,7 +96,7 @@ _CHECKS: dict[str, Callable[[ConfigNode], Any]] = {
     "api_key_hashes": _api_key_hashes,
     "filter_rules": _filter_rules,
     "regions": _regions,
-    **{flag: _boolean for flag in schema.BROADCAST_FLAGS},
+    **{flag: _boolean for flag in types.BROADCAST_FLAGS},
 }
 
 
@@ -115,8 +115,8 @@ def _ignore_path(node: ConfigNode, type_name: str) -> str:
         key = rest.partition(".")[0]
         if not key:
             raise node.error(f"cannot ignore {path!r}: write `config` or `config.<key>`")
-        known = schema.TYPES.get(type_name)
-        keys = (*known.keys, schema.HEADERS_KEY) if known is not None else (key,)
+        known = types.TYPES.get(type_name)
+        keys = (*known.keys, types.HEADERS_KEY) if known is not None else (key,)
         if key not in keys:
             what = f"cannot ignore {path!r}: unknown config key for type {type_name}"
             raise node.error(unknown(what, key, keys))

@@ -1,8 +1,8 @@
 """Checks of a destination's `config` mapping against its type, turning secrets into `Secret`s.
 
-A known type's keys come from `schema.TYPES` (plus `headers`); an unknown type's config is kept
+A known type's keys come from `types.TYPES` (plus `headers`); an unknown type's config is kept
 as written, since the API adds types faster than orsync learns them. Secret positions are
-`schema.is_secret_key` and every value of `headers`.
+`types.is_secret_key` and every value of `headers`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from orsync import masking, schema
+from orsync import destination_types as types
+from orsync import masking
 from orsync.config_node import ConfigNode, describe, unknown
 from orsync.interpolate import Expansion, InterpolationError, expand
 from orsync.model import Secret, SecretOrigin
@@ -27,17 +28,17 @@ def check_config(node: ConfigNode | None, type_name: str, owner: ConfigNode) -> 
     `node` is None when the destination has no `config`. A required key of a known type that
     is left out draws a warning, not an error: users may declare only what they want compared.
     """
-    known = schema.TYPES.get(type_name)
+    known = types.TYPES.get(type_name)
     entries = {} if node is None else node.entries()
     config: dict[str, Any] = {}
     for key, child in entries.items():
-        if key == schema.HEADERS_KEY:
+        if key == types.HEADERS_KEY:
             config[key] = _headers(child)
         elif known is not None and key not in known.keys:
             raise child.error(_unknown_key(key, known))
         elif known is None:
             config[key] = _unknown_type_value(child, type_name, (key,))
-        elif schema.is_secret_key(type_name, key):
+        elif types.is_secret_key(type_name, key):
             config[key] = read_secret(child)
         else:
             config[key] = _single_value(child)
@@ -131,9 +132,9 @@ def _unknown_type_value(node: ConfigNode, type_name: str, path: ConfigPath) -> A
     return _plain_or_environment(node)
 
 
-def _unknown_key(key: str, known: schema.DestinationType) -> str:
+def _unknown_key(key: str, known: types.DestinationType) -> str:
     what = f"unknown config key for type {known.name}"
     camel = _SNAKE_TAIL.sub(lambda found: found.group(1).upper(), key)
     if camel != key and camel in known.keys:
         return f"{what}, did you mean {camel!r}? (the API wants camelCase)"
-    return unknown(what, key, (*known.keys, schema.HEADERS_KEY))
+    return unknown(what, key, (*known.keys, types.HEADERS_KEY))

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orsync import masking
+from orsync.destination_types import HEADERS_KEY, documented_default
 from orsync.errors import PlanningError
 from orsync.matching import check_default_not_declared_twice, match_destinations
 from orsync.model import (
@@ -26,7 +27,6 @@ from orsync.model import (
 )
 from orsync.normalize import align_header_names, normalize_field, normalize_value
 from orsync.plan import Action, Change, FieldChange, Plan
-from orsync.schema import HEADERS_KEY, documented_default
 from orsync.sensitive import flatten_config, has_secret
 
 

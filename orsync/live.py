@@ -7,9 +7,9 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
+from orsync.destination_types import BROADCAST_FLAGS, FIELD_DEFAULTS, REGIONS_DEFAULT
 from orsync.errors import ApiError
 from orsync.model import LiveDestination, LiveState, LiveWorkspace
-from orsync.schema import BROADCAST_FLAGS, FIELD_DEFAULTS, REGIONS_DEFAULT
 from orsync.sensitive import wrap_live_config
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ import enum
 import re
 from urllib.parse import parse_qsl, urlsplit
 
-from orsync.schema import looks_secret
+from orsync.destination_types import looks_secret
 
 _MASK = re.compile(r"^(?P<prefix>.*?)\.\.\.(?P<tail>[^.]{1,16})$", re.DOTALL)
 _STARS = re.compile(r"^\*+$")

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from orsync.schema import REGIONS_DEFAULT
+from orsync.destination_types import REGIONS_DEFAULT
 
 
 def normalize_url(text: str) -> str:

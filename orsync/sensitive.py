@@ -1,6 +1,6 @@
 """Which `config` values are secret, and the walks over config trees that keep them hidden.
 
-A value is secret when it sits under a secret key of its type (schema.py), anywhere under
+A value is secret when it sits under a secret key of its type (destination_types.py), anywhere under
 `headers`, or, for a type orsync does not know, under any key whose name suggests a
 credential. The same rule serves the live side (values wrapped as `Secret`s), snapshots (values
 masked) and the plan (trees flattened into `config.a.b` paths), so they cannot disagree.
@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from orsync import masking
+from orsync.destination_types import HEADERS_KEY, TYPES, is_secret_key, looks_secret
 from orsync.model import Secret, SecretOrigin
-from orsync.schema import HEADERS_KEY, TYPES, is_secret_key, looks_secret
 
 ConfigPath = tuple[str, ...]
 

@@ -10,6 +10,7 @@ from fake_api import MANAGEMENT_KEY, FakeApi
 
 from orsync.api import ApiClient, RetryPolicy
 from orsync.apply import apply_plan, check_feasible, check_safety, create_body, update_body
+from orsync.destination_types import FIELD_DEFAULTS
 from orsync.diff import plan_changes
 from orsync.errors import EXIT_POLICY, ApplyError, SafetyError
 from orsync.live import read_live
@@ -22,7 +23,6 @@ from orsync.model import (
     WorkspaceConfig,
 )
 from orsync.plan import Plan
-from orsync.schema import FIELD_DEFAULTS
 
 URL = "https://hooks.example.com/in"
 PUBLIC = "pk-lf-public-0000000000-EfGh"

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from orsync.destination_types import FIELD_DEFAULTS
 from orsync.diff import plan_changes
 from orsync.errors import AmbiguousMatchError
 from orsync.live import parse_workspace
@@ -19,7 +20,6 @@ from orsync.model import (
     WorkspaceConfig,
 )
 from orsync.plan import Action, Plan
-from orsync.schema import FIELD_DEFAULTS
 
 SECRET = "sk-lf-0123456789AbCd"
 

@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
+from orsync.destination_types import FIELD_DEFAULTS
 from orsync.errors import AmbiguousMatchError
 from orsync.live import parse_workspace
 from orsync.matching import Matching, match_destinations
 from orsync.model import DesiredDestination, Source, WorkspaceConfig
-from orsync.schema import FIELD_DEFAULTS
 
 
 def declared(

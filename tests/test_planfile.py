@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from orsync.destination_types import FIELD_DEFAULTS
 from orsync.diff import plan_changes
 from orsync.errors import PlanFileError, StalePlanError
 from orsync.live import parse_workspace
@@ -25,7 +26,6 @@ from orsync.model import (
 )
 from orsync.plan import Plan, plan_to_json
 from orsync.planfile import check_fresh, read_plan_file, write_plan_file
-from orsync.schema import FIELD_DEFAULTS
 
 PUBLIC = "pk-lf-public-0000000000-EfGh"
 SECRET = "sk-lf-secret-0123456789-AbCd"

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from orsync.destination_types import FIELD_DEFAULTS
 from orsync.diff import plan_changes
 from orsync.live import parse_workspace
 from orsync.model import (
@@ -24,7 +25,6 @@ from orsync.plan import Plan
 from orsync.render.json import render_json
 from orsync.render.markdown import render_markdown
 from orsync.render.text import render_text
-from orsync.schema import FIELD_DEFAULTS
 
 CONFIG = "deploy/orsync.yaml"
 MAIN = "11111111-1111-4111-8111-111111111111"

@@ -13,6 +13,7 @@ from fake_api import MANAGEMENT_KEY, FakeApi, sample_config
 
 from orsync import masking
 from orsync.api import ApiClient
+from orsync.destination_types import FIELD_DEFAULTS
 from orsync.diff import plan_changes
 from orsync.errors import SnapshotError
 from orsync.live import parse_workspace, read_live
@@ -25,7 +26,6 @@ from orsync.model import (
     WorkspaceConfig,
 )
 from orsync.plan import Plan, plan_to_json
-from orsync.schema import FIELD_DEFAULTS
 from orsync.snapshot import read_snapshot, write_snapshot
 
 OTHER = "aaaaaaaa-0000-4000-8000-00000000000a"
