@@ -9,7 +9,6 @@ since a create that timed out may have taken effect (apply checks by listing aga
 from __future__ import annotations
 
 import ipaddress
-import json
 import math
 import random
 import re
@@ -18,12 +17,13 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 
-from orsync import __version__, masking
+from orsync import __version__
 from orsync.errors import ApiError, AuthError, UsageError
+from orsync.sensitive import redact, remember_secret
 
 DEFAULT_BASE_URL = "https://openrouter.ai/api/v1"
 DEFAULT_KEY_ENV = "OPENROUTER_MANAGEMENT_KEY"
@@ -90,6 +90,7 @@ def read_api_key(env_name: str, environ: Mapping[str, str]) -> str:
             "not the key; put the key in that variable"
         )
     key = environ.get(env_name, "").strip()
+    remember_secret(key)
     if not key:
         raise AuthError(f"no management key: set the environment variable {env_name}")
     if not (key.isascii() and key.isprintable()):
@@ -115,6 +116,7 @@ class ApiClient:
         page_concurrency: int = 4,
     ) -> None:
         self._key_env = key_env
+        remember_secret(api_key)
         self._retry = retry or RetryPolicy()
         self._page_concurrency = max(1, page_concurrency)
         self._http = httpx.Client(
@@ -335,45 +337,11 @@ def _error_message(response: httpx.Response) -> str:
     message = error.get("message") if isinstance(error, dict) else None
     if not isinstance(message, str):
         return "no error message"
-    # An API may echo what it was sent: take out every text we sent (secrets among them)
-    # and the key, before shortening, so that no part of one is left.
-    for sent in sorted(_sent_texts(response.request), key=len, reverse=True):
-        message = message.replace(sent, "***")
+    # An API may echo what it was sent: take out every secret of the run (the key, what we
+    # sent) before shortening, so that no part of one is left.
+    message = redact(message)
     printable = "".join(c if c.isprintable() else " " for c in message)
     return printable[:200]
-
-
-def _sent_texts(request: httpx.Request) -> set[str]:
-    """What an error message must not repeat: the key, and the config values we sent.
-
-    Config values are where secrets are; a URL's password is taken out on its own as well,
-    also percent-encoded. Names and types are left, so that messages stay readable.
-    """
-    texts: set[str] = set()
-    authorization = request.headers.get("Authorization", "")
-    texts.update(t for t in (authorization, authorization.removeprefix("Bearer ")) if t)
-    try:
-        body = json.loads(request.content or b"null")
-    except ValueError:
-        return texts
-
-    def walk(value: Any) -> None:
-        if isinstance(value, str) and len(value) >= 6:
-            # As sent, trimmed, and as a JSON string would quote it: echoes come in each form.
-            texts.update({value, value.strip(), json.dumps(value)[1:-1]})
-            parts = masking.split_url_password(value)
-            if parts is not None:
-                texts.update({parts[1], quote(parts[1], safe="")})
-        elif isinstance(value, dict):
-            for item in value.values():
-                walk(item)
-        elif isinstance(value, list):
-            for item in value:
-                walk(item)
-
-    if isinstance(body, dict):
-        walk(body.get("config"))
-    return texts
 
 
 def _data_object(body: Mapping[str, Any], what: str) -> dict[str, Any]:

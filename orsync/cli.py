@@ -197,7 +197,7 @@ def plan(
     Exit 0 when live matches, 2 when there is drift, 3 when apply would refuse the plan
     (protect, --max-deletes), 1 on error.
     """
-    from orsync.apply import safety_problem
+    from orsync.safety import safety_problem
 
     options = _options(**shared)
     result = make_plan(options, workspaces, snapshot)
@@ -275,6 +275,7 @@ def apply(planfile: str | None, auto_approve: bool, max_deletes: int, **shared: 
     from orsync.diff import plan_changes
     from orsync.live import read_live
     from orsync.planfile import check_fresh, read_plan_file
+    from orsync.safety import check_feasible, check_safety
 
     options = _options(**shared)
     saved = read_plan_file(planfile) if planfile else None
@@ -292,8 +293,8 @@ def apply(planfile: str | None, auto_approve: bool, max_deletes: int, **shared: 
         if not applying.actionable(current):
             click.echo("Nothing to apply.")
             return EXIT_OK
-        applying.check_safety(current, max_deletes)
-        applying.check_feasible(current)
+        check_safety(current, max_deletes)
+        check_feasible(current)
         if saved is None and not auto_approve:
             _confirm()
         report = applying.ApplyReport()
@@ -313,7 +314,7 @@ def apply(planfile: str | None, auto_approve: bool, max_deletes: int, **shared: 
                 "`orsync plan` to see where live stands, and `orsync apply` to finish"
             ) from None
         if not report.complete:
-            raise ApplyError(report.describe())
+            raise ApplyError(report.stopped_text())
         after = plan_changes(desired, read_live(client, workspace_ids))
     return _verify(after, options)
 

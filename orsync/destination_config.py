@@ -15,7 +15,7 @@ from orsync import masking
 from orsync.config_node import ConfigNode, describe, unknown
 from orsync.interpolate import Expansion, InterpolationError, expand
 from orsync.model import Secret, SecretOrigin
-from orsync.sensitive import ConfigPath, is_secret_path
+from orsync.sensitive import ConfigPath, is_secret_path, remember_secret
 
 PLAIN_SECRET_WARNING = "secret written in plain text; use ${VAR}"
 
@@ -64,6 +64,7 @@ def read_secret(node: ConfigNode) -> Secret:
         # An unset variable is no error here: plan reports the secret "not verified".
         return Secret(SecretOrigin.ENV, text, expansion.variables)
     node.warn(PLAIN_SECRET_WARNING)
+    remember_secret(text)
     return Secret(SecretOrigin.PLAIN, text)
 
 
@@ -107,6 +108,7 @@ def _plain_or_environment(node: ConfigNode) -> Any:
         return Secret(SecretOrigin.ENV, expansion.text, expansion.variables)
     if expansion.text is not None and masking.has_url_credentials(expansion.text):
         node.warn("credentials written in plain text in a URL; use ${VAR} for them")
+        remember_secret(expansion.text)
         return Secret(SecretOrigin.PLAIN, expansion.text)
     return expansion.text
 

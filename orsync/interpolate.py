@@ -10,6 +10,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from orsync.sensitive import remember_secret
+
 # One scan, left to right: an escaped `$${`, a closed reference, or an opening never closed.
 _TOKEN = re.compile(r"\$\$\{|\$\{(?P<name>[^}]*)\}|\$\{")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -53,7 +55,10 @@ def expand(text: str, environ: Mapping[str, str]) -> Expansion:
         name = _reference_name(token)
         if name not in variables:
             variables.append(name)
-        pieces.append(environ.get(name, ""))
+        value = environ.get(name, "")
+        # Whatever the environment gives may be a secret: no message of this run may show it.
+        remember_secret(value)
+        pieces.append(value)
     pieces.append(text[position:])
     missing = tuple(name for name in variables if name not in environ)
     return Expansion(None if missing else "".join(pieces), tuple(variables), missing)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from orsync.model import DesiredDestination, LiveDestination, Secret
+from orsync.model import DesiredDestination, LiveDestination
+from orsync.sensitive import public_value
 
 FORMAT_VERSION = 1
 
@@ -82,17 +82,6 @@ class Plan:
             counts[change.action.value] += 1
         counts["unchanged"] = self.unchanged
         return counts
-
-
-def public_value(value: Any) -> Any:
-    """A JSON-ready copy of a value with every `Secret` replaced by its mask."""
-    if isinstance(value, Secret):
-        return value.mask()
-    if isinstance(value, Mapping):
-        return {str(k): public_value(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [public_value(v) for v in value]
-    return value
 
 
 def field_to_json(change: FieldChange) -> dict[str, Any]:

@@ -1,40 +1,106 @@
-"""Which `config` values are secret, and the walks over config trees that keep them hidden.
+"""The home of secrets: which values are secret, the walks over them, and the one redactor.
 
-A value is secret when it sits under a secret key of its type (destination_types.py), anywhere under
-`headers`, or, for a type orsync does not know, under any key whose name suggests a
-credential. The same rule serves the live side (values wrapped as `Secret`s), snapshots (values
-masked) and the plan (trees flattened into `config.a.b` paths), so they cannot disagree.
+A `config` value is secret when it sits under a secret key of its type (destination_types.py),
+anywhere under `headers`, or, for a type orsync does not know, under any key whose name
+suggests a credential; a URL carrying credentials is secret wherever it stands. Secret values
+are held as `Secret`s, and every transformation of a tree holding them goes through
+`map_secrets`: the plan's JSON form, snapshots, request bodies. Every message that reaches a
+person goes through `redact`, which knows every secret the run has read.
 """
 
 from __future__ import annotations
 
+import json
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
+from urllib.parse import quote
 
+from orsync import destination_types as types
 from orsync import masking
-from orsync.destination_types import HEADERS_KEY, TYPES, is_secret_key, looks_secret
 from orsync.model import Secret, SecretOrigin
 
 ConfigPath = tuple[str, ...]
+REDACTED = "***"
+# Shorter values are not taken out of messages: they would blank out ordinary words, and
+# a secret that short gives nothing away that its length does not.
+_MIN_REDACTED_LENGTH = 4
 
 
 def is_secret_path(type_name: str, path: ConfigPath) -> bool:
     """Whether the config value at `path` (`("headers", "Authorization")`) is secret."""
     if not path:
         return False
-    if path[0] == HEADERS_KEY or is_secret_key(type_name, path[0]):
+    if path[0] == types.HEADERS_KEY or types.is_secret_key(type_name, path[0]):
         return True
-    return type_name not in TYPES and any(looks_secret(segment) for segment in path)
+    return type_name not in types.TYPES and any(types.looks_secret(part) for part in path)
 
 
-def _map_secrets(
-    type_name: str, config: Mapping[str, Any], secret: Callable[[str], Any]
-) -> dict[str, Any]:
-    """A copy of the config with `secret(text)` in place of every secret string, at any depth.
+# Walks ------------------------------------------------------------------------------------
 
-    Secret strings are those at a secret path, and URLs that carry credentials wherever they
-    are. Numbers and booleans stay as they are: they are settings (`tokenTtl: 3600`).
+
+def map_secrets(value: Any, replace: Callable[[Secret], Any]) -> Any:
+    """A copy of `value` with `replace(secret)` in place of every `Secret` inside, at any depth.
+
+    Mappings come back as dicts with string keys, tuples as lists: the shapes JSON knows.
     """
+    if isinstance(value, Secret):
+        return replace(value)
+    if isinstance(value, Mapping):
+        return {str(k): map_secrets(v, replace) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [map_secrets(v, replace) for v in value]
+    return value
+
+
+def secrets_in(value: Any) -> Iterator[Secret]:
+    """Every `Secret` inside a value, at any depth."""
+    if isinstance(value, Secret):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from secrets_in(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from secrets_in(item)
+
+
+def has_secret(value: Any) -> bool:
+    """Whether a value holds a `Secret` anywhere inside."""
+    return next(secrets_in(value), None) is not None
+
+
+def has_unknown_secret(value: Any) -> bool:
+    """Whether a value holds a secret orsync does not know in clear (a pin, an unset variable)."""
+    return any(not secret.known for secret in secrets_in(value))
+
+
+def public_value(value: Any) -> Any:
+    """A JSON-ready copy of a value with every `Secret` replaced by its mask."""
+    return map_secrets(value, Secret.mask)
+
+
+def clear_value(value: Any) -> Any:
+    """The value to send to the API: every secret's clear text (each one remembered)."""
+
+    def reveal(secret: Secret) -> str | None:
+        RUN_SECRETS.remember(secret.value)
+        return secret.value
+
+    return map_secrets(value, reveal)
+
+
+def wrap_live_config(type_name: str, config: Mapping[str, Any]) -> dict[str, Any]:
+    """The live config with every secret string wrapped as a LIVE `Secret`, at any depth.
+
+    Numbers and booleans stay as they are, even under a secret key: they are settings
+    (`tokenTtl: 3600`). A secret the API returned in clear is remembered for redaction.
+    """
+
+    def wrap(text: str) -> Secret:
+        if not masking.is_masked(text):
+            RUN_SECRETS.remember(text)
+        return Secret(SecretOrigin.LIVE, text)
 
     def walk(path: ConfigPath, value: Any) -> Any:
         if isinstance(value, Mapping):
@@ -44,20 +110,16 @@ def _map_secrets(
         if isinstance(value, str) and (
             is_secret_path(type_name, path) or masking.has_url_credentials(value)
         ):
-            return secret(value)
+            return wrap(value)
         return value
 
     return {str(k): walk((str(k),), v) for k, v in config.items()}
 
 
-def wrap_live_config(type_name: str, config: Mapping[str, Any]) -> dict[str, Any]:
-    """The live config with every secret wrapped as a LIVE `Secret`, so it cannot be printed."""
-    return _map_secrets(type_name, config, lambda text: Secret(SecretOrigin.LIVE, text))
-
-
 def mask_config(type_name: str, config: Mapping[str, Any]) -> dict[str, Any]:
-    """The config with every secret replaced by its mask, for files kept on disk."""
-    return _map_secrets(type_name, config, masking.mask_for_file)
+    """The config with every secret replaced by its file mask, for files kept on disk."""
+    wrapped = wrap_live_config(type_name, config)
+    return dict(map_secrets(wrapped, lambda secret: masking.mask_for_file(secret.value or "")))
 
 
 def flatten_config(config: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
@@ -74,12 +136,55 @@ def flatten_config(config: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
         yield from walk(f"config.{key}", value)
 
 
-def has_secret(value: Any) -> bool:
-    """Whether a value holds a `Secret` anywhere inside."""
-    if isinstance(value, Secret):
-        return True
-    if isinstance(value, Mapping):
-        return any(has_secret(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return any(has_secret(v) for v in value)
-    return False
+# Redaction --------------------------------------------------------------------------------
+
+
+class Redactor:
+    """Every secret the run has read, and the one way to take them out of a message.
+
+    A secret may come back in another spelling: trimmed, escaped as JSON or by `repr`,
+    percent-encoded in a URL, or only a URL's password; each is taken out.
+    """
+
+    def __init__(self) -> None:
+        self._texts: set[str] = set()
+        self._lock = threading.Lock()
+
+    def remember(self, secret: str | None) -> None:
+        """Add a secret (and its other spellings) to what `redact` takes out."""
+        if not secret:
+            return
+        spellings = {secret, secret.strip(), json.dumps(secret)[1:-1], repr(secret)[1:-1]}
+        spellings.add(quote(secret, safe=""))
+        password = masking.split_url_password(secret)
+        if password is not None:
+            spellings.update({password[1], quote(password[1], safe="")})
+        with self._lock:
+            self._texts.update(s for s in spellings if len(s) >= _MIN_REDACTED_LENGTH)
+
+    def redact(self, message: str) -> str:
+        """The message with every remembered secret replaced by `***`, longest first."""
+        with self._lock:
+            texts = sorted(self._texts, key=len, reverse=True)
+        for text in texts:
+            if text in message:
+                message = message.replace(text, REDACTED)
+        return message
+
+    def forget_all(self) -> None:
+        """Start afresh (a new run in the same process)."""
+        with self._lock:
+            self._texts.clear()
+
+
+RUN_SECRETS = Redactor()
+
+
+def remember_secret(secret: str | None) -> None:
+    """Add a secret to what every message of this run is cleaned of."""
+    RUN_SECRETS.remember(secret)
+
+
+def redact(message: str) -> str:
+    """A message cleaned of every secret this run has read."""
+    return RUN_SECRETS.redact(message)

@@ -9,7 +9,7 @@ import pytest
 from fake_api import MANAGEMENT_KEY, FakeApi
 
 from orsync.api import ApiClient, RetryPolicy
-from orsync.apply import apply_plan, check_feasible, check_safety, create_body, update_body
+from orsync.apply import apply_plan
 from orsync.destination_types import FIELD_DEFAULTS
 from orsync.diff import plan_changes
 from orsync.errors import EXIT_POLICY, ApplyError, SafetyError
@@ -23,6 +23,8 @@ from orsync.model import (
     WorkspaceConfig,
 )
 from orsync.plan import Plan
+from orsync.request_bodies import create_body, update_body
+from orsync.safety import check_feasible, check_safety
 
 URL = "https://hooks.example.com/in"
 PUBLIC = "pk-lf-public-0000000000-EfGh"
@@ -319,7 +321,7 @@ def test_a_failed_step_stops_and_a_second_run_finishes(fake: FakeApi, client: Ap
     assert [line.split(" ")[0] for line in report.done] == ["create"]
     assert [line.split(" ")[0] for line in report.not_tried] == ["replace", "delete"]
     assert sent(fake) == expected_order(plan)[:2]
-    summary = report.describe()
+    summary = report.stopped_text()
     assert "done: create webhook 'New'" in summary and "failed: update webhook 'Upd'" in summary
     assert "not tried: replace otel-collector 'Swap'" in summary and "'Gone'" in summary
     wanted = [c.desired for c in plan.changes if c.desired]

@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from orsync.normalize import filter_rules_with_defaults
-from orsync.plan import FieldChange, public_value
+from orsync.plan import FieldChange
+from orsync.sensitive import public_value
 
 ABSENT = object()
 _UNORDERED = ("api_key_hashes", "regions")

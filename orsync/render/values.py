@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from orsync.plan import FieldChange, public_value
+from orsync.plan import FieldChange
 from orsync.render.nested import ABSENT, nested_changes
+from orsync.sensitive import public_value
 
 
 def show_value(value: Any) -> str:

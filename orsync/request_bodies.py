@@ -1,0 +1,123 @@
+"""Request bodies for apply: what a create or an update sends, and what cannot be sent.
+
+Only what differs is sent. A secret is sent only when orsync knows it in clear: a masked pin or
+an unset variable never reaches the API (PATCH keeps the current value of a key left out). A
+key the server makes (`s3.externalId`) is compared, never sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from orsync import destination_types as types
+from orsync.errors import ApplyError
+from orsync.model import DesiredDestination
+from orsync.normalize import align_header_names
+from orsync.plan import Change
+from orsync.sensitive import clear_value, flatten_config, has_unknown_secret, public_value
+
+
+def unknown_secrets(config: Mapping[str, Any]) -> list[str]:
+    """`config.x is <mask>` for every secret inside that orsync does not know in clear."""
+    return [
+        f"{path} is {public_value(value)}"
+        for path, value in flatten_config(config)
+        if has_unknown_secret(value)
+    ]
+
+
+def create_body(desired: DesiredDestination) -> dict[str, Any]:
+    """The POST body for a declared destination; refuses to send a mask or an unset secret."""
+    unknown = unknown_secrets(desired.config)
+    if unknown:
+        raise ApplyError(f"{desired.source}: {desired.name}: {unknown[0]}")
+    body: dict[str, Any] = {"type": desired.type, "name": desired.name}
+    if desired.workspace_id is not None:
+        body["workspace_id"] = desired.workspace_id
+    body.update({k: clear_value(v) for k, v in desired.fields.items()})
+    body["config"] = clear_value(dict(desired.config))
+    return body
+
+
+def update_body(change: Change) -> tuple[dict[str, Any], list[str]]:
+    """The PATCH body: only the differing fields and config keys; and what cannot be sent.
+
+    The API merges `config` key by key and keeps a key left out, so only differing keys are
+    sent. A key holding a mapping (`headers`) or a list is sent whole: whether PATCH merges or
+    replaces inside it is not documented. So it is sent only when every value in it is known
+    in clear and it covers every entry live has; otherwise it is reported as unsendable rather
+    than sent with masks, or sent in part and left to lose entries.
+    """
+    assert change.desired is not None
+    desired = change.desired
+    live_config = change.live.raw.get("config") if change.live is not None else None
+    live_config = live_config if isinstance(live_config, Mapping) else {}
+    body: dict[str, Any] = {}
+    config: dict[str, Any] = {}
+    unsendable: list[str] = []
+    seen: set[str] = set()
+    for diff in change.fields:
+        if diff.config_key is None:
+            body[diff.path] = desired.name if diff.path == "name" else desired.fields[diff.path]
+            continue
+        key = diff.config_key
+        if key in seen:
+            continue
+        seen.add(key)
+        live_value = live_config.get(key)
+        if key == types.HEADERS_KEY:
+            live_value = align_header_names(desired.config[key], live_value)
+        problem = _unsendable(key, desired.config[key], live_value, desired.ignore)
+        if problem:
+            unsendable.append(f"cannot update config.{key}: {problem}")
+        elif key == types.HEADERS_KEY and isinstance(live_config.get(key), Mapping):
+            # Sent under the names live uses, so that a name in another case replaces it.
+            config[key] = align_header_names(live_config[key], desired.config[key])
+        else:
+            config[key] = desired.config[key]
+    if config:
+        body["config"] = config
+    return clear_value(body), unsendable
+
+
+def _unsendable(key: str, wanted: Any, live: Any, ignore: tuple[str, ...]) -> str:
+    """Why a declared config value cannot be sent as it is, or "" when it can."""
+    if has_unknown_secret(wanted):
+        unknown = "; ".join(unknown_secrets({key: wanted}))
+        return (
+            f"{unknown}, not the secret itself (set it from a variable to change it; a pinned "
+            "mask only checks it)"
+        )
+    if not isinstance(wanted, (Mapping, list)):
+        return ""
+    if key == types.HEADERS_KEY and isinstance(live, Mapping):
+        names = [str(name).lower() for name in live]
+        if len(set(names)) < len(names):
+            return "live holds header names that differ only in case; fix them by hand first"
+    inside = [rule for rule in ignore if rule.startswith((f"config.{key}.", f"config.{key}["))]
+    if inside:
+        return (
+            f"it is sent whole, and the file ignores {', '.join(inside)} inside it, which the "
+            "update would overwrite"
+        )
+    missing = list(_undeclared(wanted, live, f"config.{key}"))
+    if missing:
+        return (
+            f"it is sent whole, and live also has {', '.join(missing)}, which the file does "
+            "not declare (declare them too, with their values)"
+        )
+    return ""
+
+
+def _undeclared(wanted: Any, live: Any, path: str) -> Iterator[str]:
+    """The paths of live entries inside a value that the declared value leaves out."""
+    if isinstance(wanted, Mapping) and isinstance(live, Mapping):
+        for key, value in live.items():
+            if key not in wanted:
+                yield f"{path}.{key}"
+            else:
+                yield from _undeclared(wanted[key], value, f"{path}.{key}")
+    elif isinstance(wanted, list) and isinstance(live, list):
+        for index, (item, value) in enumerate(zip(wanted, live, strict=False)):
+            yield from _undeclared(item, value, f"{path}[{index}]")
