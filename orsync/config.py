@@ -18,13 +18,18 @@ from orsync.config_fields import COMPARED_FIELDS, check_field, check_ignore
 from orsync.config_node import ConfigContext, ConfigNode, describe, did_you_mean
 from orsync.destination_config import check_config
 from orsync.errors import ConfigError
-from orsync.model import DesiredDestination, DesiredState, Source, WorkspaceConfig
+from orsync.model import (
+    DesiredDestination,
+    DesiredState,
+    Source,
+    UnmanagedPolicy,
+    WorkspaceConfig,
+)
 from orsync.yamlsource import load_located
 
 SUPPORTED_VERSION = 1
 TOP_LEVEL_KEYS = ("version", "defaults", "workspaces", "destinations")
 WORKSPACE_KEYS = ("id", "unmanaged", "destinations")
-UNMANAGED_MODES = ("report", "ignore", "delete")
 DESTINATION_KEYS = ("name", "type", "id", *COMPARED_FIELDS, "config", "ignore", "protect")
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
@@ -64,7 +69,11 @@ def check_config_text(
     elif "destinations" in top:
         shorthand = top["destinations"]
         destinations = checker.check_list(shorthand, None)
-        workspaces = (WorkspaceConfig(None, "report", destinations, Source(file, shorthand.line)),)
+        workspaces = (
+            WorkspaceConfig(
+                None, UnmanagedPolicy.REPORT, destinations, Source(file, shorthand.line)
+            ),
+        )
     else:
         raise root.error("declare `workspaces` or `destinations`")
     return DesiredState(file, workspaces, tuple(context.warnings))
@@ -123,9 +132,10 @@ def _check_workspaces(
             )
         else:
             default_entry = entry
-        unmanaged = "report"
+        unmanaged = UnmanagedPolicy.REPORT
         if "unmanaged" in fields:
-            unmanaged = fields["unmanaged"].choice(UNMANAGED_MODES, "unmanaged mode")
+            modes = tuple(UnmanagedPolicy)
+            unmanaged = UnmanagedPolicy(fields["unmanaged"].choice(modes, "unmanaged mode"))
         destinations = checker.check_list(fields["destinations"], workspace_id)
         source = Source(entry.context.file, entry.line)
         workspaces.append(WorkspaceConfig(workspace_id, unmanaged, destinations, source))

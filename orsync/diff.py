@@ -23,6 +23,7 @@ from orsync.model import (
     LiveWorkspace,
     Secret,
     SecretOrigin,
+    UnmanagedPolicy,
     WorkspaceConfig,
 )
 from orsync.normalize import align_header_names, normalize_field, normalize_value
@@ -37,10 +38,16 @@ class _Findings:
     fields: list[FieldChange] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     unverified: list[str] = field(default_factory=list)
-    config_key: str | None = None  # the `config` key being compared, if any
 
-    def differ(self, path: str, before: Any, after: Any, sensitive: bool = False) -> None:
-        self.fields.append(FieldChange(path, before, after, sensitive, self.config_key))
+    def differ(
+        self,
+        path: str,
+        before: Any,
+        after: Any,
+        sensitive: bool = False,
+        config_key: str | None = None,
+    ) -> None:
+        self.fields.append(FieldChange(path, before, after, sensitive, config_key))
 
     def not_verified(self, where: str, reason: str) -> None:
         self.unverified.append(where)
@@ -85,8 +92,8 @@ def _plan_workspace(
     workspace_id = workspace.id or next((d.workspace_id for d in live.destinations), None)
     matching = match_destinations(workspace, live)
     notes.warnings.extend(matching.warnings)
-    for desired in workspace.destinations:
-        change, found = _compare(desired, matching.pairs.get(id(desired)), workspace_id)
+    for desired, current in matching.pairs:
+        change, found = _compare(desired, current, workspace_id)
         notes.take(found)
         if change is None:
             unchanged += 1
@@ -175,9 +182,7 @@ def _compare_config(
         actual = current.config.get(key)
         if key == HEADERS_KEY:
             actual = align_header_names(wanted, actual)
-        findings.config_key = key
-        _compare_tree(desired, f"config.{key}", wanted, actual, findings)
-    findings.config_key = None
+        _compare_tree(desired, key, f"config.{key}", wanted, actual, findings)
 
 
 def _same(wanted: Any, actual: Any) -> bool:
@@ -185,29 +190,34 @@ def _same(wanted: Any, actual: Any) -> bool:
 
 
 def _compare_tree(
-    desired: DesiredDestination, path: str, wanted: Any, actual: Any, findings: _Findings
+    desired: DesiredDestination,
+    key: str,
+    path: str,
+    wanted: Any,
+    actual: Any,
+    findings: _Findings,
 ) -> None:
-    """Compare a declared value with the live one: mappings key by key, as declared."""
+    """Compare the declared value at `path` (under `config.<key>`) with the live one."""
     if isinstance(wanted, Mapping):
         # Only what is declared is compared: `headers: {}` declares no header.
         live_map = actual if isinstance(actual, Mapping) else {}
-        for key, value in wanted.items():
-            _compare_tree(desired, f"{path}.{key}", value, live_map.get(key), findings)
+        for name, value in wanted.items():
+            _compare_tree(desired, key, f"{path}.{name}", value, live_map.get(name), findings)
     elif isinstance(wanted, Secret):
-        _compare_secret(desired, path, wanted, actual, findings)
+        _compare_secret(desired, key, path, wanted, actual, findings)
     elif isinstance(wanted, str) and isinstance(actual, Secret):
         # Live holds a secret here (a URL with a password) that the file writes in clear.
-        _compare_secret(desired, path, Secret(SecretOrigin.PLAIN, wanted), actual, findings)
+        plain = Secret(SecretOrigin.PLAIN, wanted)
+        _compare_secret(desired, key, path, plain, actual, findings)
     elif isinstance(wanted, list) and has_secret(wanted):
         live_list = actual if isinstance(actual, list) else []
         if len(live_list) != len(wanted):
-            findings.differ(path, _hidden(actual), wanted, sensitive=True)
+            findings.differ(path, _hidden(actual), wanted, True, key)
             return
         for index, (value, live_value) in enumerate(zip(wanted, live_list, strict=True)):
-            _compare_tree(desired, f"{path}[{index}]", value, live_value, findings)
+            _compare_tree(desired, key, f"{path}[{index}]", value, live_value, findings)
     elif normalize_value(wanted) != normalize_value(actual):
-        sensitive = has_secret(actual)
-        findings.differ(path, actual, wanted, sensitive=sensitive)
+        findings.differ(path, actual, wanted, has_secret(actual), key)
 
 
 def _hidden(actual: Any) -> Any:
@@ -220,7 +230,12 @@ def _hidden(actual: Any) -> Any:
 
 
 def _compare_secret(
-    desired: DesiredDestination, path: str, wanted: Secret, actual: Any, findings: _Findings
+    desired: DesiredDestination,
+    key: str,
+    path: str,
+    wanted: Secret,
+    actual: Any,
+    findings: _Findings,
 ) -> None:
     where = f"{desired.source}: {desired.name}: {path}"
     if _ignored(path, desired.ignore):
@@ -230,7 +245,7 @@ def _compare_secret(
         return
     live_text = actual.value if isinstance(actual, Secret) else actual
     if not isinstance(live_text, str):
-        findings.differ(path, _hidden(actual), wanted, sensitive=True)
+        findings.differ(path, _hidden(actual), wanted, True, key)
         return
     if wanted.origin is SecretOrigin.PIN:
         verdict = masking.compare_pin(wanted.value, live_text)
@@ -239,7 +254,7 @@ def _compare_secret(
     if verdict is masking.Verdict.UNVERIFIABLE:
         findings.not_verified(where, "its live value is hidden completely")
     elif verdict is masking.Verdict.DIFFER:
-        findings.differ(path, _hidden(actual), wanted, sensitive=True)
+        findings.differ(path, _hidden(actual), wanted, True, key)
 
 
 def _ignored(path: str, ignore: Iterable[str]) -> bool:
@@ -256,12 +271,12 @@ def _removal_fields(current: LiveDestination) -> tuple[FieldChange, ...]:
     return tuple(fields)
 
 
-def _unclaimed(current: LiveDestination, policy: str) -> Change | None:
+def _unclaimed(current: LiveDestination, policy: UnmanagedPolicy) -> Change | None:
     """A live destination no declaration claims: deleted, reported or ignored, by policy."""
-    if policy == "ignore":
+    if policy is UnmanagedPolicy.IGNORE:
         return None
     return Change(
-        action=Action.DELETE if policy == "delete" else Action.UNMANAGED,
+        action=Action.DELETE if policy is UnmanagedPolicy.DELETE else Action.UNMANAGED,
         workspace_id=current.workspace_id,
         name=current.name,
         type=current.type,

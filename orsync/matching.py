@@ -17,24 +17,38 @@ from orsync.model import (
     LiveDestination,
     LiveState,
     LiveWorkspace,
+    UnmanagedPolicy,
     WorkspaceConfig,
 )
+
+Pair = tuple[DesiredDestination, LiveDestination | None]
+# A declaration and its position in its workspace entry.
+Declared = tuple[int, DesiredDestination]
 
 
 @dataclass
 class Matching:
     """Declared destinations paired with live ones, and what pairing left to say."""
 
-    pairs: dict[int, LiveDestination] = field(default_factory=dict)
+    # Every declared destination, in the file's order, with the live one it matches (if any).
+    pairs: list[Pair] = field(default_factory=list)
+    # Ids of the live destinations some declaration accounts for.
     claimed: set[str] = field(default_factory=set)
     # Pinned destinations of another type whose new half (declared name and type) is live
     # already: what a replace that stopped before its delete leaves behind.
     superseded: list[tuple[DesiredDestination, LiveDestination]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # While pairing: the match of each declaration, by its position in the workspace entry.
+    _found: dict[int, LiveDestination] = field(default_factory=dict, repr=False)
 
-    def pair(self, desired: DesiredDestination, current: LiveDestination) -> None:
-        self.pairs[id(desired)] = current
+    def pair(self, declared: Declared, current: LiveDestination) -> None:
+        self._found[declared[0]] = current
         self.claimed.add(current.id)
+
+    def finish(self, declared: list[Declared]) -> Matching:
+        """Lay out `pairs` in the order of the declarations."""
+        self.pairs = [(desired, self._found.get(position)) for position, desired in declared]
+        return self
 
 
 def match_destinations(workspace: WorkspaceConfig, live: LiveWorkspace) -> Matching:
@@ -42,35 +56,37 @@ def match_destinations(workspace: WorkspaceConfig, live: LiveWorkspace) -> Match
     by_id = {d.id: d for d in live.destinations}
     pinned_ids = {d.id for d in workspace.destinations if d.id is not None}
     matching = Matching()
-    retyped: list[DesiredDestination] = []
-    by_name_only: list[DesiredDestination] = []
-    for desired in workspace.destinations:
+    declared = list(enumerate(workspace.destinations))
+    retyped: list[Declared] = []
+    by_name_only: list[Declared] = []
+    for entry in declared:
+        desired = entry[1]
         if desired.id is None:
-            by_name_only.append(desired)
+            by_name_only.append(entry)
         elif desired.id not in by_id:
             # Creating anew would never match the pin, and would create again on every apply.
             matching.warnings.append(
                 f"{desired.source}: {desired.name}: pinned id {desired.id} is not live; "
                 "matching by name instead (update or remove the `id`)"
             )
-            by_name_only.append(desired)
+            by_name_only.append(entry)
         elif by_id[desired.id].type == desired.type:
-            matching.pair(desired, by_id[desired.id])
+            matching.pair(entry, by_id[desired.id])
         else:
-            retyped.append(desired)
-    for desired in retyped:
-        _match_retyped(desired, by_id, pinned_ids, live, matching)
+            retyped.append(entry)
+    for entry in retyped:
+        _match_retyped(entry, by_id, pinned_ids, live, matching)
     by_name: dict[str, list[LiveDestination]] = defaultdict(list)
     for candidate in live.destinations:
         if candidate.id not in matching.claimed and candidate.id not in pinned_ids:
             by_name[candidate.name or ""].append(candidate)
-    for desired in by_name_only:
-        _match_by_name(desired, by_name.get(desired.name, []), workspace.unmanaged, matching)
-    return matching
+    for entry in by_name_only:
+        _match_by_name(entry, by_name.get(entry[1].name, []), workspace.unmanaged, matching)
+    return matching.finish(declared)
 
 
 def _match_retyped(
-    desired: DesiredDestination,
+    entry: Declared,
     by_id: Mapping[str, LiveDestination],
     pinned_ids: set[str],
     live: LiveWorkspace,
@@ -81,6 +97,7 @@ def _match_retyped(
     A replace creates the new destination first: if deleting the pinned old one failed, the
     new one (same name, declared type, pinned by no one) is live, and must not be made twice.
     """
+    desired = entry[1]
     assert desired.id is not None
     pinned = by_id[desired.id]
     halves = [
@@ -92,22 +109,23 @@ def _match_retyped(
         and d.id not in pinned_ids
     ]
     if len(halves) == 1:
-        matching.pair(desired, halves[0])
+        matching.pair(entry, halves[0])
         matching.superseded.append((desired, pinned))
         matching.claimed.add(pinned.id)
     else:
-        matching.pair(desired, pinned)
+        matching.pair(entry, pinned)
 
 
 def _match_by_name(
-    desired: DesiredDestination,
+    entry: Declared,
     found: list[LiveDestination],
-    unmanaged: str,
+    unmanaged: UnmanagedPolicy,
     matching: Matching,
 ) -> None:
+    desired = entry[1]
     if len(found) <= 1:
         if found:
-            matching.pair(desired, found[0])
+            matching.pair(entry, found[0])
         return
     same_type = [d for d in found if d.type == desired.type]
     listed = ", ".join(f"{d.id} ({d.type})" for d in found)
@@ -119,7 +137,7 @@ def _match_by_name(
     # One has the declared type: the others are most likely what a replace that stopped
     # half-way left behind. They stay unclaimed, so the workspace's `unmanaged` policy
     # decides: deleted under `delete`, reported under `report`.
-    matching.pair(desired, same_type[0])
+    matching.pair(entry, same_type[0])
     matching.warnings.append(
         f"{desired.source}: {len(found)} live destinations are named {desired.name!r}: "
         f"{listed}; matched the {desired.type} one, the others are unmanaged ({unmanaged})"

@@ -88,12 +88,20 @@ class DesiredDestination:
     protect: bool = False
 
 
+class UnmanagedPolicy(enum.StrEnum):
+    """What to do with a live destination the config does not declare."""
+
+    REPORT = "report"  # show it in the plan, as drift (the default)
+    IGNORE = "ignore"  # leave it out of the plan
+    DELETE = "delete"  # delete it on apply
+
+
 @dataclass(frozen=True)
 class WorkspaceConfig:
     """One workspace entry of the config file; `id` None means the key's default workspace."""
 
     id: str | None
-    unmanaged: str  # "report" | "ignore" | "delete"
+    unmanaged: UnmanagedPolicy
     destinations: tuple[DesiredDestination, ...]
     source: Source
 

@@ -6,21 +6,19 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from builders import env, pin, plan_of
 from fake_api import MANAGEMENT_KEY, FakeApi
 
 from orsync.api import ApiClient, RetryPolicy
 from orsync.apply import apply_plan
 from orsync.destination_types import FIELD_DEFAULTS
-from orsync.diff import plan_changes
 from orsync.errors import EXIT_POLICY, ApplyError, SafetyError
 from orsync.live import read_live
 from orsync.model import (
     DesiredDestination,
-    DesiredState,
     Secret,
-    SecretOrigin,
     Source,
-    WorkspaceConfig,
+    UnmanagedPolicy,
 )
 from orsync.plan import Plan
 from orsync.request_bodies import create_body, update_body
@@ -34,15 +32,6 @@ HEADER_A = "Bearer header-a-1111111111-GhIj"
 HEADER_B = "Bearer header-b-2222222222-KlMn"
 HEADER_B_NEW = "Bearer header-b-3333333333-OpQr"
 WORKSPACE = "aaaaaaaa-0000-4000-8000-00000000000a"
-
-
-def env(value: str | None, variable: str = "VAR") -> Secret:
-    return Secret(SecretOrigin.ENV, value, (variable,))
-
-
-def pin(value: str) -> Secret:
-    """The mask the fake shows for `value` (prefix style), copied into a config file."""
-    return Secret(SecretOrigin.PIN, f"{value[:4]}...{value[-4:]}")
 
 
 def declared(
@@ -73,10 +62,11 @@ def seed(fake: FakeApi, name: str, type_name: str = "webhook", **extra: Any) -> 
 
 
 def plan_against(
-    client: ApiClient, wanted: list[DesiredDestination], unmanaged: str = "report"
+    client: ApiClient,
+    wanted: list[DesiredDestination],
+    unmanaged: UnmanagedPolicy = UnmanagedPolicy.REPORT,
 ) -> Plan:
-    workspace = WorkspaceConfig(None, unmanaged, tuple(wanted), Source("orsync.yaml", 1))
-    return plan_changes(DesiredState("orsync.yaml", (workspace,)), read_live(client, [None]))
+    return plan_of(wanted, read_live(client, [None]), unmanaged)
 
 
 def sent(fake: FakeApi) -> list[tuple[str, str]]:
@@ -204,14 +194,14 @@ def test_a_pinned_id_renames(fake: FakeApi, client: ApiClient) -> None:
 def test_max_deletes_counts_replaces(fake: FakeApi, client: ApiClient) -> None:
     for name in ("A", "B", "C"):
         seed(fake, name)
-    deletes = plan_against(client, [], unmanaged="delete")
+    deletes = plan_against(client, [], unmanaged=UnmanagedPolicy.DELETE)
     check_safety(deletes, max_deletes=3)
     with pytest.raises(SafetyError, match=r"3 destinations .* --max-deletes 2") as caught:
         check_safety(deletes, max_deletes=2)
     assert caught.value.exit_code == EXIT_POLICY
     otel = {"endpoint": "https://otel.example.com"}
     swaps = [declared(name, "otel-collector", otel) for name in ("A", "B")]
-    one_delete = plan_against(client, swaps, unmanaged="delete")
+    one_delete = plan_against(client, swaps, unmanaged=UnmanagedPolicy.DELETE)
     assert sorted(c.action.value for c in one_delete.changes) == ["delete", "replace", "replace"]
     check_safety(one_delete, max_deletes=3)
     with pytest.raises(SafetyError, match=r"3 destinations .*'A', 'B', 'C'"):
@@ -266,7 +256,7 @@ def mixed(fake: FakeApi, client: ApiClient) -> Plan:
     ids = {name: seed(fake, name) for name in ("Swap", "Upd", "Gone")}
     otel = {"endpoint": "https://otel.example.com"}
     wanted = [declared("Swap", "otel-collector", otel), declared("Upd", sampling_rate=0.5)]
-    plan = plan_against(client, [*wanted, declared("New")], unmanaged="delete")
+    plan = plan_against(client, [*wanted, declared("New")], unmanaged=UnmanagedPolicy.DELETE)
     assert [c.name for c in plan.changes] == ["Swap", "Upd", "New", "Gone"]
     assert set(ids.values()) == {c.id for c in plan.changes if c.id}
     return plan
@@ -297,7 +287,9 @@ def test_creates_updates_replaces_then_deletes(fake: FakeApi, client: ApiClient)
         "webhook",
         "otel-collector",
     ]
-    again = plan_against(client, [c.desired for c in plan.changes if c.desired], "delete")
+    again = plan_against(
+        client, [c.desired for c in plan.changes if c.desired], UnmanagedPolicy.DELETE
+    )
     assert again.in_sync
 
 
@@ -325,8 +317,8 @@ def test_a_failed_step_stops_and_a_second_run_finishes(fake: FakeApi, client: Ap
     assert "done: create webhook 'New'" in summary and "failed: update webhook 'Upd'" in summary
     assert "not tried: replace otel-collector 'Swap'" in summary and "'Gone'" in summary
     wanted = [c.desired for c in plan.changes if c.desired]
-    assert apply_plan(plan_against(client, wanted, "delete"), client).complete
-    assert plan_against(client, wanted, "delete").in_sync
+    assert apply_plan(plan_against(client, wanted, UnmanagedPolicy.DELETE), client).complete
+    assert plan_against(client, wanted, UnmanagedPolicy.DELETE).in_sync
 
 
 def test_a_create_that_failed_after_taking_effect(fake: FakeApi, client: ApiClient) -> None:
@@ -349,7 +341,7 @@ def test_a_replace_whose_create_fails_keeps_the_old_one(fake: FakeApi, client: A
 
 def test_a_delete_of_what_is_already_gone(fake: FakeApi, client: ApiClient) -> None:
     ident = seed(fake, "Gone")
-    plan = plan_against(client, [], unmanaged="delete")
+    plan = plan_against(client, [], unmanaged=UnmanagedPolicy.DELETE)
     assert client.delete_destination(ident)
     report = apply_plan(plan, client)
     assert report.complete and report.done[0].endswith("(it was already gone)")

@@ -5,75 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from builders import declared as desired
+from builders import live_item as live
+from builders import plan_of
 
-from orsync.destination_types import FIELD_DEFAULTS
-from orsync.diff import plan_changes
 from orsync.errors import AmbiguousMatchError
-from orsync.live import parse_workspace
 from orsync.model import (
     DesiredDestination,
-    DesiredState,
-    LiveState,
     Secret,
     SecretOrigin,
-    Source,
-    WorkspaceConfig,
+    UnmanagedPolicy,
 )
 from orsync.plan import Action, Plan
 
 SECRET = "sk-lf-0123456789AbCd"
-
-
-def desired(
-    name: str = "Hook",
-    type_name: str = "webhook",
-    config: dict[str, Any] | None = None,
-    *,
-    pinned: str | None = None,
-    ignore: tuple[str, ...] = (),
-    **fields: Any,
-) -> DesiredDestination:
-    return DesiredDestination(
-        workspace_id=None,
-        name=name,
-        type=type_name,
-        fields={**FIELD_DEFAULTS, **fields},
-        config=config if config is not None else {"url": "https://hooks.example.com/in"},
-        source=Source("orsync.yaml", 3),
-        id=pinned,
-        ignore=ignore,
-    )
-
-
-def live(
-    name: str | None = "Hook",
-    type_name: str = "webhook",
-    config: dict[str, Any] | None = None,
-    *,
-    ident: str = "11111111-1111-4111-8111-111111111111",
-    **fields: Any,
-) -> dict[str, Any]:
-    return {
-        "id": ident,
-        "workspace_id": "ws-default",
-        "name": name,
-        "type": type_name,
-        "enabled": True,
-        "sampling_rate": 1,
-        "privacy_mode": False,
-        "api_key_hashes": None,
-        "filter_rules": None,
-        "config": config if config is not None else {"url": "https://hooks.example.com/in"},
-        **fields,
-    }
-
-
-def plan_of(
-    wanted: list[DesiredDestination], items: list[dict[str, Any]], unmanaged: str = "report"
-) -> Plan:
-    workspace = WorkspaceConfig(None, unmanaged, tuple(wanted), Source("orsync.yaml", 1))
-    state = DesiredState("orsync.yaml", (workspace,))
-    return plan_changes(state, LiveState((parse_workspace(None, items),)))
 
 
 def paths(plan: Plan) -> list[str]:
@@ -164,9 +109,9 @@ def test_create_replace_unmanaged_and_ignore() -> None:
         (Action.UNMANAGED, "Stray"),
     ]
     assert plan.changes[1].fields[0].path == "type"
-    ignored = plan_of([], [live()], unmanaged="ignore")
+    ignored = plan_of([], [live()], unmanaged=UnmanagedPolicy.IGNORE)
     assert ignored.in_sync
-    deleted = plan_of([], [live()], unmanaged="delete")
+    deleted = plan_of([], [live()], unmanaged=UnmanagedPolicy.DELETE)
     assert [c.action for c in deleted.changes] == [Action.DELETE]
 
 

@@ -10,19 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from builders import plan_of
 
 from orsync.destination_types import FIELD_DEFAULTS
-from orsync.diff import plan_changes
 from orsync.errors import PlanFileError, StalePlanError
-from orsync.live import parse_workspace
 from orsync.model import (
     DesiredDestination,
-    DesiredState,
-    LiveState,
     Secret,
     SecretOrigin,
     Source,
-    WorkspaceConfig,
 )
 from orsync.plan import Plan, plan_to_json
 from orsync.planfile import check_fresh, read_plan_file, write_plan_file
@@ -72,9 +68,7 @@ def make_plan(
     """An update with a secret change, a create, and an unmanaged destination with a clear dsn."""
     where = source or str(config)
     wanted = (langfuse("LF", secret, where, sampling_rate=0.5), langfuse("New", NEW_SECRET, where))
-    workspace = WorkspaceConfig(None, "report", wanted, Source(where, 2))
-    live = LiveState((parse_workspace(None, live_items(**live_extra)),))
-    return plan_changes(DesiredState(str(config), (workspace,)), live)
+    return plan_of(wanted, live_items(**live_extra), path=str(config))
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from orsync.model import (
     Secret,
     SecretOrigin,
     Source,
+    UnmanagedPolicy,
     WorkspaceConfig,
 )
 from orsync.plan import Plan
@@ -95,7 +96,9 @@ def live(
 
 
 def plan_for(*spaces: Space, path: str = CONFIG) -> Plan:
-    configs = tuple(WorkspaceConfig(w, u, tuple(d), Source(path, 1)) for w, u, d, _ in spaces)
+    configs = tuple(
+        WorkspaceConfig(w, UnmanagedPolicy(u), tuple(d), Source(path, 1)) for w, u, d, _ in spaces
+    )
     state = LiveState(tuple(parse_workspace(w, items) for w, _, _, items in spaces))
     return plan_changes(DesiredState(path, configs), state)
 

@@ -9,21 +9,19 @@ from typing import Any
 
 import httpx
 import pytest
+from builders import plan_of
 from fake_api import MANAGEMENT_KEY, FakeApi, sample_config
 
 from orsync import masking
 from orsync.api import ApiClient
 from orsync.destination_types import FIELD_DEFAULTS
-from orsync.diff import plan_changes
 from orsync.errors import SnapshotError
 from orsync.live import parse_workspace, read_live
 from orsync.model import (
     DesiredDestination,
-    DesiredState,
     LiveState,
     Secret,
     Source,
-    WorkspaceConfig,
 )
 from orsync.plan import Plan, plan_to_json
 from orsync.snapshot import read_snapshot, write_snapshot
@@ -76,8 +74,7 @@ def hook_declared(name: str, **fields: Any) -> DesiredDestination:
 
 
 def plan_of_state(wanted: list[DesiredDestination], live: LiveState) -> Plan:
-    workspace = WorkspaceConfig(None, "report", tuple(wanted), Source("orsync.yaml", 1))
-    return plan_changes(DesiredState("orsync.yaml", (workspace,)), live)
+    return plan_of(wanted, live)
 
 
 @pytest.fixture
