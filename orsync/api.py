@@ -21,13 +21,11 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from orsync import __version__
+from orsync import __version__, defaults
 from orsync.errors import ApiError, AuthError, UsageError
 from orsync.sensitive import redact, remember_secret
 
-DEFAULT_BASE_URL = "https://openrouter.ai/api/v1"
-DEFAULT_KEY_ENV = "OPENROUTER_MANAGEMENT_KEY"
-PAGE_LIMIT = 100
+PAGE_LIMIT = defaults.PAGE_LIMIT
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _DESTINATIONS = "/observability/destinations"
 _VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -48,6 +46,13 @@ class RetryPolicy:
     def backoff(self, attempt: int) -> float:
         """Full jitter: a random wait up to base * 2**attempt, capped."""
         return random.uniform(0, min(self.max_delay, self.base_delay * 2**attempt))
+
+
+def check_timeout(seconds: float) -> float:
+    """A request timeout in seconds: above 0 and finite."""
+    if not (seconds > 0 and math.isfinite(seconds)):
+        raise UsageError("--timeout (or ORSYNC_TIMEOUT) must be a number of seconds above 0")
+    return seconds
 
 
 def check_base_url(url: str) -> str:
@@ -110,10 +115,10 @@ class ApiClient:
         base_url: str,
         api_key: str,
         *,
-        key_env: str = DEFAULT_KEY_ENV,
-        timeout: float = 30.0,
+        key_env: str = defaults.API_KEY_ENV,
+        timeout: float = defaults.TIMEOUT,
         retry: RetryPolicy | None = None,
-        page_concurrency: int = 4,
+        page_concurrency: int = defaults.PAGE_CONCURRENCY,
     ) -> None:
         self._key_env = key_env
         remember_secret(api_key)

@@ -1,114 +1,80 @@
-"""The `orsync` command: parse flags, call the library, turn errors into exit codes.
+"""The `orsync` command: click wiring only. Parse flags, call a command, render, map errors.
 
-No logic of its own: every decision lives in the library modules. Heavy imports (httpx,
-deepdiff) happen inside the commands that need them, so `orsync --help` starts fast.
+Every workflow lives in `orsync.commands`; heavy imports (httpx, deepdiff) happen inside the
+commands that need them, so `orsync --help` starts fast. Every line that reaches the terminal
+from an error goes through the run's redactor (`orsync.sensitive.redact`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import sys
 import traceback
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from orsync import __version__
+from orsync import __version__, defaults
+from orsync.commands.inputs import ApiSource, Connection
 from orsync.errors import (
-    EXIT_DRIFT,
     EXIT_ERROR,
     EXIT_OK,
-    ApplyError,
     OrsyncError,
     SafetyError,
     UsageError,
+    internal_error_message,
 )
+from orsync.interrupts import stop_between_steps
 from orsync.render import FORMATS, render_plan
+from orsync.sensitive import RUN_SECRETS, redact
 
 if TYPE_CHECKING:
-    from orsync.api import ApiClient
-    from orsync.model import DesiredState, LiveState
     from orsync.plan import Plan
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-# Values that must never reach the terminal, whatever goes wrong (the key, once read).
-_REDACT: set[str] = set()
-
-
-@dataclass(frozen=True)
-class Options:
-    """The options every command shares."""
-
-    config: str
-    base_url: str
-    api_key_env: str
-    timeout: float
-    color: bool
-
 
 def shared_options(command: F) -> F:
-    """Add the options every command takes (SPEC.md, Commands)."""
+    """Add the options every command takes (README.md, Commands)."""
     decorators = [
-        click.option(
-            "-c",
-            "--config",
-            default="orsync.yaml",
-            envvar="ORSYNC_CONFIG",
-            show_default=True,
-            help="Config file (env ORSYNC_CONFIG).",
-        ),
-        click.option(
-            "--base-url",
-            default="https://openrouter.ai/api/v1",
-            envvar="ORSYNC_BASE_URL",
-            show_default=True,
-            help="Management API base URL (env ORSYNC_BASE_URL).",
-        ),
-        click.option(
-            "--api-key-env",
-            default="OPENROUTER_MANAGEMENT_KEY",
-            show_default=True,
-            metavar="NAME",
-            help="Environment variable that holds the management key.",
-        ),
-        click.option(
-            "--timeout",
-            # Checked when a request is about to be made, so `validate` never trips on it.
-            type=float,
-            default=30.0,
-            envvar="ORSYNC_TIMEOUT",
-            show_default=True,
-            metavar="SECONDS",
-            help="Timeout of one API request (env ORSYNC_TIMEOUT).",
-        ),
+        click.option("-c", "--config", default=defaults.CONFIG_PATH, envvar="ORSYNC_CONFIG",
+                     show_default=True, help="Config file (env ORSYNC_CONFIG)."),
+        click.option("--base-url", default=defaults.BASE_URL, envvar="ORSYNC_BASE_URL",
+                     show_default=True, help="Management API base URL (env ORSYNC_BASE_URL)."),
+        click.option("--api-key-env", default=defaults.API_KEY_ENV, show_default=True,
+                     metavar="NAME", help="Environment variable that holds the management key."),
+        # Checked when a request is about to be made, so `validate` never trips on it.
+        click.option("--timeout", type=float, default=defaults.TIMEOUT, envvar="ORSYNC_TIMEOUT",
+                     show_default=True, metavar="SECONDS",
+                     help="Timeout of one API request (env ORSYNC_TIMEOUT)."),
         click.option("--no-color", is_flag=True, help="No colors (also NO_COLOR)."),
         click.option("-v", "--verbose", is_flag=True, help="Tracebacks and details on errors."),
-    ]
+    ]  # fmt: skip
     for decorator in reversed(decorators):
         command = decorator(command)
     return command
 
 
-def _options(
-    config: str, base_url: str, api_key_env: str, timeout: float, no_color: bool, verbose: bool
-) -> Options:
-    # `verbose` is read by main() from the arguments: it must work for errors click raises too.
-    color = not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
-    return Options(config, base_url, api_key_env, timeout, color)
+def _connection(base_url: str, api_key_env: str, timeout: float, **_: Any) -> Connection:
+    return Connection(base_url, api_key_env, timeout)
 
 
-max_deletes_option = click.option(
-    "--max-deletes",
-    type=click.IntRange(min=0),
-    default=3,
-    show_default=True,
-    help="Refuse to delete or replace more destinations than this (exit 3).",
+def _api_source(**shared: Any) -> ApiSource:
+    return ApiSource(lambda: _connection(**shared).open(os.environ))
+
+
+def _color(no_color: bool, **_: Any) -> bool:
+    return not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
+
+
+workspace_option = click.option(
+    "--workspace", "workspaces", multiple=True, metavar="ID", help="Only this workspace (repeat)."
 )
+max_deletes_option = click.option(
+    "--max-deletes", type=click.IntRange(min=0), default=defaults.MAX_DELETES, show_default=True,
+    help="Refuse to delete or replace more destinations than this (exit 3).",
+)  # fmt: skip
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -117,79 +83,27 @@ def cli() -> None:
     """Keep OpenRouter observability destinations as code: plan the drift, apply the config."""
 
 
-# Steps shared by the commands ---------------------------------------------------------------
-
-
-def load_desired(options: Options, workspaces: Sequence[str] = ()) -> DesiredState:
-    from orsync.config import load_config
-
-    desired = load_config(options.config)
-    return desired.select(workspaces) if workspaces else desired
-
-
-def open_client(options: Options) -> ApiClient:
-    from orsync.api import ApiClient, check_base_url, read_api_key
-
-    check_base_url(options.base_url)
-    if not options.timeout > 0:
-        raise UsageError("--timeout (or ORSYNC_TIMEOUT) must be a number of seconds above 0")
-    key = read_api_key(options.api_key_env, os.environ)
-    _REDACT.add(key)
-    return ApiClient(options.base_url, key, key_env=options.api_key_env, timeout=options.timeout)
-
-
-def read_live_state(
-    options: Options, workspace_ids: Sequence[str | None], snapshot: str | None
-) -> LiveState:
-    if snapshot is not None:
-        from orsync.snapshot import read_snapshot
-
-        return read_snapshot(snapshot, workspace_ids)
-    from orsync.live import read_live
-
-    with open_client(options) as client:
-        return read_live(client, workspace_ids)
-
-
-def make_plan(options: Options, workspaces: Sequence[str], snapshot: str | None) -> Plan:
-    from orsync.diff import plan_changes
-
-    desired = load_desired(options, workspaces)
-    live = read_live_state(options, desired.live_workspace_ids(), snapshot)
-    return plan_changes(desired, live)
-
-
 def warn(messages: Sequence[str], color: bool) -> None:
     for message in messages:
         prefix = click.style("Warning:", fg="yellow") if color else "Warning:"
-        click.echo(f"{prefix} {_redact(message)}", err=True)
-
-
-# Commands -----------------------------------------------------------------------------------
+        click.echo(f"{prefix} {redact(message)}", err=True)
 
 
 @cli.command()
 @shared_options
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(FORMATS),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text",
+              show_default=True, help="Output format.")  # fmt: skip
 @click.option("--out", metavar="PLANFILE", help="Save the plan for `orsync apply PLANFILE`.")
 @max_deletes_option
 @click.option("--snapshot", metavar="FILE", help="Plan against a saved live state, offline.")
-@click.option(
-    "--workspace", "workspaces", multiple=True, metavar="ID", help="Only this workspace (repeat)."
-)
+@workspace_option
 def plan(
     output_format: str,
     out: str | None,
     max_deletes: int,
     snapshot: str | None,
     workspaces: tuple[str, ...],
+    config: str,
     **shared: Any,
 ) -> int:
     """Print the drift between the config and live; change nothing.
@@ -197,66 +111,51 @@ def plan(
     Exit 0 when live matches, 2 when there is drift, 3 when apply would refuse the plan
     (protect, --max-deletes), 1 on error.
     """
-    from orsync.safety import safety_problem
+    from orsync.commands.inputs import SnapshotSource
+    from orsync.commands.plan import run_plan, save_plan
 
-    options = _options(**shared)
-    result = make_plan(options, workspaces, snapshot)
+    color = _color(**shared)
+    source = SnapshotSource(snapshot) if snapshot is not None else _api_source(**shared)
+    outcome = run_plan(config, source, workspaces=workspaces, max_deletes=max_deletes)
     if output_format == "text":
-        warn(result.warnings, options.color)
+        warn(outcome.plan.warnings, color)
         if snapshot is not None:
             click.echo(f"(Planned against the snapshot {snapshot}, not the API.)", err=True)
-    click.echo(render_plan(result, output_format, color=options.color), nl=False)
-    problem = safety_problem(result, max_deletes)
-    if problem:
-        raise SafetyError(f"apply would refuse this plan: {problem}")
+    click.echo(render_plan(outcome.plan, output_format, color=color), nl=False)
+    if outcome.refusal is not None:
+        raise SafetyError(f"apply would refuse this plan: {outcome.refusal}")
     if out is not None:
-        from orsync.planfile import write_plan_file
-
-        write_plan_file(result, out, workspaces)
+        save_plan(outcome, out, workspaces)
         if output_format == "text":
             click.echo(f"Saved the plan to {out}; run `orsync apply {out}` to carry it out.")
-    return EXIT_OK if result.in_sync else EXIT_DRIFT
+    return outcome.exit_code
 
 
 @cli.command()
 @shared_options
 @click.option("-o", "--output", required=True, metavar="FILE", help="Where to write the snapshot.")
-@click.option(
-    "--workspace", "workspaces", multiple=True, metavar="ID", help="Only this workspace (repeat)."
-)
-def snapshot(output: str, workspaces: tuple[str, ...], **shared: Any) -> int:
+@workspace_option
+def snapshot(output: str, workspaces: tuple[str, ...], config: str, **shared: Any) -> int:
     """Save the live state as JSON, for offline plans and reviews.
 
     Reads the workspaces of the config file, or the key's default workspace when there is none.
     """
-    from orsync.snapshot import write_snapshot
+    from orsync.commands.snapshot import run_snapshot
 
-    options = _options(**shared)
-    if os.path.exists(options.config):
-        workspace_ids = load_desired(options, workspaces).live_workspace_ids()
-    else:
-        workspace_ids = [None if w == "default" else w for w in workspaces] or [None]
-    live = read_live_state(options, workspace_ids, None)
-    write_snapshot(live, output)
-    count = sum(len(w.destinations) for w in live.workspaces)
-    spaces = _counted(len(workspace_ids), "workspace")
-    click.echo(f"Saved {_counted(count, 'destination')} of {spaces} to {output}.")
+    outcome = run_snapshot(config, _api_source(**shared), output, workspaces)
+    click.echo(outcome.summary())
     return EXIT_OK
 
 
 @cli.command()
 @shared_options
-def validate(**shared: Any) -> int:
+def validate(config: str, **shared: Any) -> int:
     """Check the config file offline: no key, no network."""
-    options = _options(**shared)
-    desired = load_desired(options)
-    warn(desired.warnings, options.color)
-    count = sum(len(w.destinations) for w in desired.workspaces)
-    spaces = len(desired.workspaces)
-    click.echo(
-        f"{options.config} is valid: {_counted(count, 'destination')} "
-        f"in {_counted(spaces, 'workspace')}."
-    )
+    from orsync.commands.validate import run_validate
+
+    outcome = run_validate(config)
+    warn(outcome.desired.warnings, _color(**shared))
+    click.echo(outcome.summary())
     return EXIT_OK
 
 
@@ -265,58 +164,44 @@ def validate(**shared: Any) -> int:
 @click.argument("planfile", required=False)
 @click.option("--auto-approve", is_flag=True, help="Do not ask for `yes` before acting.")
 @max_deletes_option
-def apply(planfile: str | None, auto_approve: bool, max_deletes: int, **shared: Any) -> int:
+def apply(
+    planfile: str | None, auto_approve: bool, max_deletes: int, config: str, **shared: Any
+) -> int:
     """Make live match the config (or carry out PLANFILE).
 
     Exit 0 when live matches afterwards, 2 when it acted but live still differs, 1 on error
     or refusal, 3 when a safety rule forbids the plan (nothing is changed then).
     """
-    from orsync import apply as applying
-    from orsync.diff import plan_changes
-    from orsync.live import read_live
-    from orsync.planfile import check_fresh, read_plan_file
-    from orsync.safety import check_feasible, check_safety
+    from orsync.commands.apply import ApplyCallbacks, run_apply
 
-    options = _options(**shared)
-    saved = read_plan_file(planfile) if planfile else None
-    if saved is not None and _default(click.get_current_context(), "config"):
-        # The plan names its config; an explicit -c wins (the hash check still applies).
-        options = replace(options, config=saved.config_path)
-    desired = load_desired(options, saved.workspaces if saved else ())
-    workspace_ids = desired.live_workspace_ids()
-    with open_client(options) as client:
-        current = plan_changes(desired, read_live(client, workspace_ids))
-        if saved is not None and planfile is not None:
-            check_fresh(saved, planfile, current)
-        warn(current.warnings, options.color)
-        click.echo(render_plan(current, "text", color=options.color), nl=False)
-        if not applying.actionable(current):
-            click.echo("Nothing to apply.")
-            return EXIT_OK
-        check_safety(current, max_deletes)
-        check_feasible(current)
-        if saved is None and not auto_approve:
-            _confirm()
-        report = applying.ApplyReport()
-        try:
-            with _interrupt_between_steps() as stop_requested:
-                applying.apply_plan(
-                    current,
-                    client,
-                    report=report,
-                    progress=lambda line: click.echo(f"  done: {line}"),
-                    should_stop=stop_requested,
-                )
-        except KeyboardInterrupt:
-            raise ApplyError(
-                "apply interrupted twice, during a request: the step under way may or may "
-                f"not have taken effect. done: {'; '.join(report.done) or 'nothing'}. Run "
-                "`orsync plan` to see where live stands, and `orsync apply` to finish"
-            ) from None
-        if not report.complete:
-            raise ApplyError(report.stopped_text())
-        after = plan_changes(desired, read_live(client, workspace_ids))
-    return _verify(after, options)
+    color = _color(**shared)
+
+    def show(current: Plan) -> None:
+        warn(current.warnings, color)
+        click.echo(render_plan(current, "text", color=color), nl=False)
+
+    given = click.get_current_context().get_parameter_source("config")
+    connection = _connection(**shared)
+    notice = "\nInterrupt: stopping after the current step."
+    with stop_between_steps(lambda: click.echo(notice, err=True)) as stop:
+        outcome = run_apply(
+            config,
+            lambda: connection.open(os.environ),
+            planfile=planfile,
+            config_given=given is not click.core.ParameterSource.DEFAULT,
+            auto_approve=auto_approve,
+            max_deletes=max_deletes,
+            callbacks=ApplyCallbacks(
+                show_plan=show,
+                approve=_confirm,
+                progress=lambda line: click.echo(f"  done: {line}"),
+                should_stop=stop,
+            ),
+        )
+    click.echo(outcome.summary())
+    if outcome.remaining and outcome.after is not None:
+        click.echo(render_plan(outcome.after, "text", color=color), nl=False)
+    return outcome.exit_code
 
 
 def _confirm() -> None:
@@ -332,73 +217,15 @@ def _confirm() -> None:
         raise UsageError("apply cancelled; nothing was changed")
 
 
-@contextlib.contextmanager
-def _interrupt_between_steps() -> Iterator[Callable[[], bool]]:
-    """Turn the first Ctrl-C into a request to stop after the current step."""
-    requested: list[bool] = []
-
-    def on_interrupt(signum: int, frame: object) -> None:
-        if requested:
-            raise KeyboardInterrupt
-        requested.append(True)
-        click.echo("\nInterrupt: stopping after the current step.", err=True)
-
-    previous = signal.signal(signal.SIGINT, on_interrupt)
-    try:
-        yield lambda: bool(requested)
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
-def _verify(after: Plan, options: Options) -> int:
-    from orsync.apply import actionable
-
-    remaining = actionable(after)
-    if not remaining:
-        notes = []
-        unmanaged = after.summary()["unmanaged"]
-        if unmanaged:
-            notes.append(f"{_counted(unmanaged, 'unmanaged destination')} left as is")
-        # A secret that cannot be compared was not found to differ, so it was not sent either.
-        unverified = len(after.unverified)
-        if unverified:
-            notes.append(f"{_counted(unverified, 'secret')} not verified, so not sent")
-        note = f" ({'; '.join(notes)})" if notes else ""
-        click.echo(f"Apply complete: live matches {options.config}{note}.")
-        return EXIT_OK
-    click.echo("Apply finished, but live does not match the config yet:")
-    click.echo(render_plan(after, "text", color=options.color), nl=False)
-    return EXIT_DRIFT
-
-
 # Entry point --------------------------------------------------------------------------------
 
 
-def _default(context: click.Context, name: str) -> bool:
-    """Whether an option kept its default (not given on the command line or in the env)."""
-    return context.get_parameter_source(name) is click.core.ParameterSource.DEFAULT
-
-
-def _counted(count: int, noun: str) -> str:
-    return f"{count} {noun}" + ("" if count == 1 else "s")
-
-
-def _redact(text: str) -> str:
-    for secret in _REDACT:
-        text = text.replace(secret, "***")
-    return text
-
-
-def _traceback_if(verbose: bool) -> None:
-    """With --verbose, the traceback of the error being handled, the key taken out."""
-    if verbose:
-        click.echo(_redact(traceback.format_exc()), err=True, nl=False)
-
-
 def main(argv: Sequence[str] | None = None) -> None:
-    """Run the CLI and exit with the code SPEC.md gives (usage errors are 1, not click's 2)."""
+    """Run the CLI and exit with the code README.md gives (usage errors are 1, not click's 2)."""
     args = list(sys.argv[1:] if argv is None else argv)
+    # Read from the arguments: it must work for errors click raises too.
     verbose = "-v" in args or "--verbose" in args
+    RUN_SECRETS.forget_all()
     try:
         code = cli.main(args=args, prog_name="orsync", standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -409,17 +236,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     except click.Abort:
         click.echo("Aborted.", err=True)
         code = EXIT_ERROR
-    except OrsyncError as exc:
-        _traceback_if(verbose)
-        click.echo(f"Error: {_redact(str(exc))}", err=True)
-        code = exc.exit_code
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         code = EXIT_ERROR
     except Exception as exc:
-        _traceback_if(verbose)
-        click.echo(
-            f"Error: internal error: {_redact(repr(exc))} (run with -v for details)", err=True
-        )
-        code = EXIT_ERROR
+        if verbose:
+            click.echo(redact(traceback.format_exc()), err=True, nl=False)
+        message = str(exc) if isinstance(exc, OrsyncError) else internal_error_message(exc)
+        click.echo(f"Error: {redact(message)}", err=True)
+        code = exc.exit_code if isinstance(exc, OrsyncError) else EXIT_ERROR
     sys.exit(code if isinstance(code, int) else EXIT_OK)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import traceback
+
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_DRIFT = 2
@@ -75,3 +78,16 @@ def format_location(file: str, line: int | None, path: str, problem: str) -> str
     """Render `file:line: path: problem`, leaving out the parts that are unknown."""
     where = file if line is None else f"{file}:{line}"
     return f"{where}: {path}: {problem}" if path else f"{where}: {problem}"
+
+
+def internal_error_message(exc: BaseException) -> str:
+    """An unexpected exception as its type and where it was raised, never its arguments
+    (they may hold a request body, and so secrets)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    ours = [f for f in frames if f"{os.sep}orsync{os.sep}" in f.filename] or frames
+    where = ""
+    if ours:
+        path = ours[-1].filename
+        tail = path[path.rfind(f"{os.sep}orsync{os.sep}") + 1 :]
+        where = f" at {tail}:{ours[-1].lineno}"
+    return f"internal error: {type(exc).__name__}{where} (run with -v for details)"

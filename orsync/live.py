@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
+from orsync import defaults
 from orsync.destination_types import BROADCAST_FLAGS, FIELD_DEFAULTS, REGIONS_DEFAULT
 from orsync.errors import ApiError
 from orsync.model import LiveDestination, LiveState, LiveWorkspace
@@ -116,7 +117,10 @@ def parse_workspace(workspace_id: str | None, items: Sequence[Any]) -> LiveWorks
 
 
 def read_live(
-    client: ApiClient, workspace_ids: Sequence[str | None], *, concurrency: int = 8
+    client: ApiClient,
+    workspace_ids: Sequence[str | None],
+    *,
+    concurrency: int = defaults.CONCURRENCY,
 ) -> LiveState:
     """List the destinations of every workspace, several workspaces at a time."""
     if len(workspace_ids) <= 1 or concurrency <= 1:

@@ -98,8 +98,7 @@ def wrap_live_config(type_name: str, config: Mapping[str, Any]) -> dict[str, Any
     """
 
     def wrap(text: str) -> Secret:
-        if not masking.is_masked(text):
-            RUN_SECRETS.remember(text)
+        RUN_SECRETS.remember(text)
         return Secret(SecretOrigin.LIVE, text)
 
     def walk(path: ConfigPath, value: Any) -> Any:
@@ -152,8 +151,8 @@ class Redactor:
 
     def remember(self, secret: str | None) -> None:
         """Add a secret (and its other spellings) to what `redact` takes out."""
-        if not secret:
-            return
+        if not secret or masking.is_masked(secret) or masking.is_masked_url(secret):
+            return  # a mask is what may be shown
         spellings = {secret, secret.strip(), json.dumps(secret)[1:-1], repr(secret)[1:-1]}
         spellings.add(quote(secret, safe=""))
         password = masking.split_url_password(secret)

@@ -1,4 +1,9 @@
-"""Shared fixtures: a running fake API, and a runner for the real `orsync` command."""
+"""Shared fixtures: a running fake API, and runners for the `orsync` command.
+
+`orsync(...)` runs the command in-process (through `orsync.cli.main`, as the executable does),
+which keeps the suite fast; `orsync.executable(...)` runs the installed program in a
+subprocess, for the end-to-end tests of exit codes, formats, secrets and the terminal.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,15 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from fake_api import MANAGEMENT_KEY, FakeApi
+
+from orsync.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,7 +43,7 @@ class Result:
 
 
 class Orsync:
-    """Runs the real command in a subprocess, in a scratch directory, against the fake API."""
+    """Runs the real command in a scratch directory, against the fake API."""
 
     def __init__(self, cwd: Path, fake: FakeApi) -> None:
         self.cwd = cwd
@@ -69,6 +77,29 @@ class Orsync:
         key: str | None = MANAGEMENT_KEY,
         stdin: str | None = None,
     ) -> Result:
+        """Run `orsync ARGS` in this process, with its own environment, directory and stdio."""
+        environ = self.environ(env, key)
+        # The environment of the run exactly: variables of this process not in it are unset.
+        overrides: dict[str, str | None] = {k: None for k in os.environ if k not in environ}
+        overrides.update(environ)
+        previous = os.getcwd()
+        os.chdir(self.cwd)
+        try:
+            with CliRunner().isolation(input=stdin, env=overrides) as (out, err, _):
+                code = _exit_code(lambda: main(list(args)))
+                stdout, stderr = out.getvalue(), err.getvalue()
+        finally:
+            os.chdir(previous)
+        return Result(code, _text(stdout), _text(stderr))
+
+    def executable(
+        self,
+        *args: str,
+        env: Mapping[str, str] | None = None,
+        key: str | None = MANAGEMENT_KEY,
+        stdin: str | None = None,
+    ) -> Result:
+        """Run the real `orsync` program in a subprocess."""
         done = subprocess.run(
             [sys.executable, "-m", "orsync", *args],
             cwd=self.cwd,
@@ -80,6 +111,18 @@ class Orsync:
             check=False,
         )
         return Result(done.returncode, done.stdout, done.stderr)
+
+
+def _exit_code(run: Callable[[], None]) -> int:
+    try:
+        run()
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    return 0
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", errors="replace")
 
 
 @pytest.fixture

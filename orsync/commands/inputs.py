@@ -1,0 +1,79 @@
+"""What every command reads: the config file, and the live state from the API or a snapshot."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from orsync import defaults
+
+if TYPE_CHECKING:
+    from orsync.api import ApiClient
+    from orsync.model import DesiredState, LiveState
+
+
+@dataclass(frozen=True)
+class Connection:
+    """How to reach the management API: base URL, where the key is, how long a request may take."""
+
+    base_url: str = defaults.BASE_URL
+    api_key_env: str = defaults.API_KEY_ENV
+    timeout: float = defaults.TIMEOUT
+
+    def open(self, environ: Mapping[str, str]) -> ApiClient:
+        """A client, once the URL, the timeout and the key (from `environ`) are checked."""
+        from orsync.api import ApiClient, check_base_url, check_timeout, read_api_key
+
+        check_base_url(self.base_url)
+        timeout = check_timeout(self.timeout)
+        key = read_api_key(self.api_key_env, environ)
+        return ApiClient(self.base_url, key, key_env=self.api_key_env, timeout=timeout)
+
+
+class LiveSource(Protocol):
+    """Where the live state comes from: the API, or a saved snapshot."""
+
+    def read(self, workspace_ids: Sequence[str | None]) -> LiveState: ...
+
+
+# Opens a client when one is first needed, so that a bad config is reported before a missing key.
+ClientOpener = Callable[[], "ApiClient"]
+
+
+@dataclass(frozen=True)
+class ApiSource:
+    """The live state as the API lists it now, through a client opened for the read."""
+
+    open_client: ClientOpener
+
+    def read(self, workspace_ids: Sequence[str | None]) -> LiveState:
+        from orsync.live import read_live
+
+        with self.open_client() as client:
+            return read_live(client, workspace_ids)
+
+
+@dataclass(frozen=True)
+class SnapshotSource:
+    """The live state saved by `orsync snapshot` (or a raw list response)."""
+
+    path: str
+
+    def read(self, workspace_ids: Sequence[str | None]) -> LiveState:
+        from orsync.snapshot import read_snapshot
+
+        return read_snapshot(self.path, workspace_ids)
+
+
+def load_desired(config_path: str, workspaces: Sequence[str] = ()) -> DesiredState:
+    """The config file, checked; only the entries `workspaces` names, when it names any."""
+    from orsync.config import load_config
+
+    desired = load_config(config_path)
+    return desired.select(workspaces) if workspaces else desired
+
+
+def counted(count: int, noun: str) -> str:
+    """`1 destination`, `3 destinations`."""
+    return f"{count} {noun}" + ("" if count == 1 else "s")

@@ -1,0 +1,49 @@
+"""`orsync plan`: the drift between the config and live, and whether apply would refuse it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from orsync import defaults
+from orsync.commands.inputs import LiveSource, load_desired
+from orsync.errors import EXIT_DRIFT, EXIT_OK, EXIT_POLICY
+from orsync.plan import Plan
+
+
+@dataclass(frozen=True)
+class PlanOutcome:
+    """The plan, and the safety rule apply would refuse it by (None: none)."""
+
+    plan: Plan
+    refusal: str | None = None
+
+    @property
+    def exit_code(self) -> int:
+        if self.refusal is not None:
+            return EXIT_POLICY
+        return EXIT_OK if self.plan.in_sync else EXIT_DRIFT
+
+
+def run_plan(
+    config_path: str,
+    source: LiveSource,
+    *,
+    workspaces: Sequence[str] = (),
+    max_deletes: int = defaults.MAX_DELETES,
+) -> PlanOutcome:
+    """Plan the config at `config_path` against the live state `source` gives."""
+    from orsync.diff import plan_changes
+    from orsync.safety import safety_problem
+
+    desired = load_desired(config_path, workspaces)
+    plan = plan_changes(desired, source.read(desired.live_workspace_ids()))
+    return PlanOutcome(plan, safety_problem(plan, max_deletes))
+
+
+def save_plan(outcome: PlanOutcome, path: str, workspaces: Sequence[str] = ()) -> None:
+    """Write the plan for `orsync apply PLANFILE`; a plan apply would refuse is not saved."""
+    from orsync.planfile import write_plan_file
+
+    if outcome.refusal is None:
+        write_plan_file(outcome.plan, path, tuple(workspaces))
