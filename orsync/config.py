@@ -15,7 +15,7 @@ from typing import Any
 
 from orsync import destination_types as types
 from orsync.config_fields import COMPARED_FIELDS, check_field, check_ignore
-from orsync.config_node import ConfigContext, ConfigNode, describe, did_you_mean
+from orsync.config_node import ConfigContext, ConfigNode, describe
 from orsync.destination_config import check_config
 from orsync.errors import ConfigError
 from orsync.model import (
@@ -149,12 +149,13 @@ def _workspace_id(node: ConfigNode, id_lines: dict[str, int]) -> str:
     text = node.text()
     if not _UUID.fullmatch(text):
         raise node.error(
-            f"expected a workspace UUID like 550e8400-e29b-41d4-a716-446655440000, got {text!r}"
+            "expected a workspace UUID like 550e8400-e29b-41d4-a716-446655440000, "
+            f"got {node.quoted()}"
         )
     workspace_id = text.lower()
     if workspace_id in id_lines:
         raise node.error(
-            f"workspace {workspace_id} is declared twice (first at line {id_lines[workspace_id]})"
+            f"workspace {node.quoted()} is declared twice (first at line {id_lines[workspace_id]})"
         )
     id_lines[workspace_id] = node.line
     return workspace_id
@@ -184,16 +185,15 @@ class _DestinationChecker:
         fields = node.fields(DESTINATION_KEYS, required=("name", "type"))
         name = fields["name"].text()
         if name in name_lines:
-            problem = (
-                f"duplicate name {name!r} in this workspace (first at line {name_lines[name]})"
-            )
+            shown, first = fields["name"].quoted(), name_lines[name]
+            problem = f"duplicate name {shown} in this workspace (first at line {first})"
             raise fields["name"].error(problem)
         name_lines[name] = fields["name"].line
         type_name = _check_type(fields["type"])
         pinned_id = self.pinned_id(fields["id"]) if "id" in fields else None
         declared = {key: check_field(key, fields[key]) for key in COMPARED_FIELDS if key in fields}
         config = check_config(fields.get("config"), type_name, node)
-        ignore = check_ignore(fields["ignore"], type_name) if "ignore" in fields else ()
+        ignore = check_ignore(fields["ignore"], fields["type"]) if "ignore" in fields else ()
         protect = fields["protect"].boolean() if "protect" in fields else False
         return DesiredDestination(
             workspace_id=workspace_id,
@@ -212,7 +212,7 @@ class _DestinationChecker:
         pinned = node.text()
         if pinned in self.pinned_lines:
             raise node.error(
-                f"id {pinned} is pinned twice (first at line {self.pinned_lines[pinned]})"
+                f"id {node.quoted()} is pinned twice (first at line {self.pinned_lines[pinned]})"
             )
         self.pinned_lines[pinned] = node.line
         return pinned
@@ -235,11 +235,6 @@ class _DestinationChecker:
 
 def _check_type(node: ConfigNode) -> str:
     """The destination type; one orsync does not know is a warning, as the API adds types."""
-    type_name = node.text()
-    if type_name not in types.TYPES:
-        hint = did_you_mean(type_name, types.TYPES)
-        guess = f" (did you mean {hint!r}?)" if hint is not None else ""
-        node.warn(
-            f"unknown type {type_name!r}{guess}: its config is kept as written and not checked"
-        )
-    return type_name
+    return node.open_choice(
+        tuple(types.TYPES), "type", "its config is kept as written and not checked"
+    )

@@ -2,10 +2,15 @@
 
 Values are kept as written (after `${VAR}` expansion): filling in API defaults, such as a filter
 group's `logic: and`, is the diff's normalization, so that the plan shows what the file says.
+The API keeps its lists of regions, filter fields, operators and logic open (new values come), so
+a value orsync does not know is kept and sent, with a warning; `eu` is the API's alias of
+`europe`, and is read as `europe`, which is what the API stores.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +21,12 @@ COMPARED_FIELDS: tuple[str, ...] = (*types.FIELD_DEFAULTS, "regions")
 """Every field `defaults` may set; `regions` is compared only when declared."""
 
 FILTER_LOGIC = ("and", "or")
+REGION_ALIASES = {"eu": "europe"}
+"""Region names the API accepts and stores under another name."""
+
+# A number as YAML 1.2 and JSON write it. YAML 1.1 (PyYAML) reads a float only with a dot, so
+# `1e-4` arrives as text.
+_NUMBER_TEXT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 
 
 def check_field(name: str, node: ConfigNode) -> Any:
@@ -28,6 +39,9 @@ def _boolean(node: ConfigNode) -> bool:
 
 
 def _sampling_rate(node: ConfigNode) -> int | float:
+    if isinstance(node.value, str) and _NUMBER_TEXT.fullmatch(node.value):
+        # Only a number makes sense here, so text that reads as one is that number.
+        node = dataclasses.replace(node, value=float(node.value))
     rate = node.number()
     if not types.SAMPLING_MIN <= rate <= 1:
         raise node.error(f"must be between {types.SAMPLING_MIN} and 1, got {rate}")
@@ -47,7 +61,12 @@ def _regions(node: ConfigNode) -> list[str]:
     items = node.items(f"a list of regions ({', '.join(types.REGIONS)})")
     if not items:
         raise node.error("expected at least one region; leave `regions` out for the API default")
-    return [item.choice(types.REGIONS, "region") for item in items]
+    return [_region(item) for item in items]
+
+
+def _region(node: ConfigNode) -> str:
+    region = node.open_choice((*types.REGIONS, *REGION_ALIASES), "region")
+    return REGION_ALIASES.get(region, region)
 
 
 def _filter_rules(node: ConfigNode) -> dict[str, Any] | None:
@@ -65,7 +84,7 @@ def _filter_group(node: ConfigNode) -> dict[str, Any]:
     fields = node.fields(("logic", "rules"), required=("rules",))
     group: dict[str, Any] = {}
     if "logic" in fields:
-        group["logic"] = fields["logic"].choice(FILTER_LOGIC, "logic")
+        group["logic"] = fields["logic"].open_choice(FILTER_LOGIC, "filter logic")
     group["rules"] = [_filter_rule(rule) for rule in fields["rules"].items()]
     return group
 
@@ -73,8 +92,8 @@ def _filter_group(node: ConfigNode) -> dict[str, Any]:
 def _filter_rule(node: ConfigNode) -> dict[str, Any]:
     fields = node.fields(("field", "operator", "value"), required=("field", "operator"))
     rule: dict[str, Any] = {
-        "field": fields["field"].choice(types.FILTER_FIELDS, "field"),
-        "operator": fields["operator"].choice(types.FILTER_OPERATORS, "operator"),
+        "field": fields["field"].open_choice(types.FILTER_FIELDS, "filter field"),
+        "operator": fields["operator"].open_choice(types.FILTER_OPERATORS, "filter operator"),
     }
     if "value" in fields:
         rule["value"] = _rule_value(fields["value"])
@@ -85,7 +104,7 @@ def _rule_value(node: ConfigNode) -> str | int | float:
     if isinstance(node.value, str):
         return node.text(non_empty=False)
     if isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
-        return node.value
+        return node.number()
     raise node.error(f"expected a string or a number, got {describe(node.value)}")
 
 
@@ -100,24 +119,27 @@ _CHECKS: dict[str, Callable[[ConfigNode], Any]] = {
 }
 
 
-def check_ignore(node: ConfigNode, type_name: str) -> tuple[str, ...]:
+def check_ignore(node: ConfigNode, type_node: ConfigNode) -> tuple[str, ...]:
     """The `ignore` list: paths whose head is a compared field, `name`, or `config[.<key>]`."""
-    return tuple(_ignore_path(item, type_name) for item in node.items("a list of field paths"))
+    items = node.items("a list of field paths")
+    return tuple(_ignore_path(item, type_node) for item in items)
 
 
-def _ignore_path(node: ConfigNode, type_name: str) -> str:
+def _ignore_path(node: ConfigNode, type_node: ConfigNode) -> str:
     path = node.text()
     head, _, rest = path.partition(".")
     heads = ("name", *COMPARED_FIELDS, "config")
     if head not in heads:
-        raise node.error(unknown(f"cannot ignore {path!r}: unknown field", head, heads))
+        raise node.error(unknown(f"cannot ignore {node.quoted()}: unknown field", head, heads))
     if head == "config" and path != "config":
         key = rest.partition(".")[0]
         if not key:
-            raise node.error(f"cannot ignore {path!r}: write `config` or `config.<key>`")
-        known = types.TYPES.get(type_name)
+            raise node.error(f"cannot ignore {node.quoted()}: write `config` or `config.<key>`")
+        known = types.TYPES.get(type_node.text())
         keys = (*known.keys, types.HEADERS_KEY) if known is not None else (key,)
         if key not in keys:
-            what = f"cannot ignore {path!r}: unknown config key for type {type_name}"
+            what = (
+                f"cannot ignore {node.quoted()}: unknown config key for type {type_node.quoted()}"
+            )
             raise node.error(unknown(what, key, keys))
     return path

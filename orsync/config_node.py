@@ -2,19 +2,23 @@
 
 Every read either returns a checked Python value or raises a ConfigError located by file, line
 and path (`workspaces[0].destinations[2].sampling_rate`). Strings are returned with `${VAR}`
-expanded. Messages say what was expected and what kind of value was found, never the value
-itself, so a secret written in the wrong place is not echoed.
+expanded. Messages say what was expected and what kind of value was found; the few that quote a
+value (an unknown region, a duplicate name) quote it through `ConfigNode.quoted`, which shows a
+value from the environment by its variables only, so a secret in the wrong place is not echoed.
+Numbers are finite and within the range of a 64-bit float: what a JSON reader can hold.
 """
 
 from __future__ import annotations
 
 import difflib
+import math
+import sys
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from orsync.errors import ConfigError, format_location
-from orsync.interpolate import InterpolationError, expand
+from orsync.interpolate import Expansion, InterpolationError, expand
 from orsync.yamlsource import LineMap, YamlPath, format_path
 
 
@@ -53,7 +57,7 @@ def did_you_mean(word: str, options: Iterable[str]) -> str | None:
     """The option `word` most likely meant, or None when nothing is close.
 
     In order: the same letters ignoring case, `_` and `-` (`samplingRate`); the one option that
-    `word` begins (`eu` for `europe`); the closest difflib match.
+    `word` begins (`data` for `datadog`); the closest difflib match.
     """
     candidates = list(options)
     for option in candidates:
@@ -132,24 +136,37 @@ class ConfigNode:
             raise self.error(f"expected {what}, got {describe(self.value)}")
         return [self.child(index) for index in range(len(self.value))]
 
-    def expanded(self, text: str) -> str:
-        """`text` with `${VAR}` replaced; an unset variable or a malformed reference is an error."""
+    def expansion(self) -> Expansion:
+        """This string with `${VAR}` replaced (None when a variable is unset); a malformed
+        reference, or a variable whose value cannot be sent, is an error."""
+        if not isinstance(self.value, str):
+            raise self.error(f"expected a string, got {describe(self.value)}")
         try:
-            expansion = expand(text, self.context.environ)
+            return expand(self.value, self.context.environ)
         except InterpolationError as exc:
             raise self.error(str(exc)) from None
+
+    def expanded(self) -> str:
+        """This string with `${VAR}` replaced; an unset variable is an error."""
+        expansion = self.expansion()
         if expansion.text is None:
             raise self.error(f"environment variable {expansion.missing[0]} is not set")
         return expansion.text
 
     def text(self, *, non_empty: bool = True) -> str:
         """A string, `${VAR}` expanded; by default it must hold more than blanks."""
-        if not isinstance(self.value, str):
-            raise self.error(f"expected a string, got {describe(self.value)}")
-        text = self.expanded(self.value)
+        text = self.expanded()
         if non_empty and not text.strip():
             raise self.error("expected a non-empty string")
         return text
+
+    def quoted(self) -> str:
+        """This string as a message may quote it: in quotes when the file spells it out; when it
+        holds `${VAR}`, as written with the variable's name, since the environment is where
+        secrets live. The one way messages quote a value."""
+        if isinstance(self.value, str) and self.expansion().variables:
+            return f"{self.value!r} (value not shown)"
+        return repr(self.expanded() if isinstance(self.value, str) else self.value)
 
     def boolean(self) -> bool:
         """`true` or `false`."""
@@ -158,32 +175,63 @@ class ConfigNode:
         return self.value
 
     def number(self) -> int | float:
-        """An int or a float; booleans are not numbers here."""
+        """An int or a float that a JSON reader can hold; booleans are not numbers here."""
         if isinstance(self.value, bool) or not isinstance(self.value, (int, float)):
             raise self.error(f"expected a number, got {describe(self.value)}")
+        problem = _number_problem(self.value)
+        if problem is not None:
+            raise self.error(problem)
         return self.value
 
     def choice(self, options: Sequence[str], what: str) -> str:
-        """A string among `options`; `what` names it in messages ("region")."""
+        """A string among `options`; `what` names it in messages ("unmanaged mode")."""
+        word = self._word(options)
+        if word not in options:
+            raise self.error(unknown(f"unknown {what} {self.quoted()}", word, options))
+        return word
+
+    def open_choice(
+        self, options: Sequence[str], what: str, outcome: str = "kept and sent as written"
+    ) -> str:
+        """A string from a list the API keeps open (it adds values): one outside `options`
+        is kept, with a warning saying `outcome`."""
+        word = self._word(options)
+        if word not in options:
+            hint = did_you_mean(word, options)
+            guess = f" (did you mean {hint!r}?)" if hint is not None else ""
+            self.warn(f"unknown {what} {self.quoted()}{guess}: {outcome}")
+        return word
+
+    def _word(self, options: Sequence[str]) -> str:
         if not isinstance(self.value, str):
             expected = ", ".join(options)
             raise self.error(f"expected one of: {expected}; got {describe(self.value)}")
-        word = self.text()
-        if word not in options:
-            raise self.error(unknown(f"unknown {what} {word!r}", word, options))
-        return word
+        return self.text()
 
     def plain(self) -> Any:
         """The value as written, every string in it `${VAR}` expanded; keys must be strings."""
         if isinstance(self.value, str):
-            return self.expanded(self.value)
+            return self.expanded()
+        if isinstance(self.value, (int, float)) and not isinstance(self.value, bool):
+            return self.number()
         if isinstance(self.value, list):
             return [item.plain() for item in self.items()]
         if isinstance(self.value, dict):
             return {key: child.plain() for key, child in self.entries().items()}
-        if self.value is None or isinstance(self.value, (bool, int, float)):
+        if self.value is None or isinstance(self.value, bool):
             return self.value
         kind = describe(self.value)
         raise self.error(
             f"expected text, a number, true/false, null, a list or a mapping, got {kind}"
         )
+
+
+def _number_problem(value: int | float) -> str | None:
+    """Why a number cannot be sent, or None: JSON has no NaN or infinity, and its readers hold
+    numbers as 64-bit floats (a bigger integer would break comparing it later)."""
+    if isinstance(value, float) and math.isnan(value):
+        return "expected a number, got .nan (not a number)"
+    # PyYAML reads `1.0e+999` as infinity: so an infinity may have been written as a number.
+    if abs(value) > sys.float_info.max:
+        return f"infinite, or too large (beyond ±{sys.float_info.max:.1e}): it cannot be sent"
+    return None

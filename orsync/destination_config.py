@@ -2,7 +2,8 @@
 
 A known type's keys come from `types.TYPES` (plus `headers`); an unknown type's config is kept
 as written, since the API adds types faster than orsync learns them. Secret positions are
-`types.is_secret_key` and every value of `headers`.
+`types.is_secret_key` and every value of `headers`. A secret is never empty: a variable set to
+nothing (as CI sets a secret it does not have) is an error naming it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from typing import Any
 from orsync import destination_types as types
 from orsync import masking
 from orsync.config_node import ConfigNode, describe, unknown
-from orsync.interpolate import Expansion, InterpolationError, expand
 from orsync.model import Secret, SecretOrigin
 from orsync.sensitive import ConfigPath, is_secret_path, remember_secret
 
@@ -29,13 +29,14 @@ def check_config(node: ConfigNode | None, type_name: str, owner: ConfigNode) -> 
     is left out draws a warning, not an error: users may declare only what they want compared.
     """
     known = types.TYPES.get(type_name)
+    type_shown = owner.child("type").quoted()
     entries = {} if node is None else node.entries()
     config: dict[str, Any] = {}
     for key, child in entries.items():
         if key == types.HEADERS_KEY:
             config[key] = _headers(child)
         elif known is not None and key not in known.keys:
-            raise child.error(_unknown_key(key, known))
+            raise child.error(_unknown_key(key, known, type_shown))
         elif known is None:
             config[key] = _unknown_type_value(child, type_name, (key,))
         elif types.is_secret_key(type_name, key):
@@ -55,8 +56,13 @@ def read_secret(node: ConfigNode) -> Secret:
     """A value at a secret position: from `${VAR}`, a masked pin, or plain text (warned)."""
     if not isinstance(node.value, str):
         raise node.error(f"expected a string (a secret), got {describe(node.value)}")
-    expansion = _expand(node, node.value)
+    expansion = node.expansion()
+    if expansion.blank:
+        name = expansion.blank[0]
+        raise node.error(f"environment variable {name} is empty: a secret cannot be empty")
     text = expansion.text
+    if text is not None and not text.strip():
+        raise node.error("expected a secret, got an empty string")
     if text is not None and masking.is_pin(text):
         # A mask (written here, or held by the variable) is a pin: compared, never sent.
         return Secret(SecretOrigin.PIN, text, expansion.variables)
@@ -86,13 +92,6 @@ def _headers(node: ConfigNode) -> dict[str, Secret]:
     return headers
 
 
-def _expand(node: ConfigNode, text: str) -> Expansion:
-    try:
-        return expand(text, node.context.environ)
-    except InterpolationError as exc:
-        raise node.error(str(exc)) from None
-
-
 def _plain_or_environment(node: ConfigNode) -> Any:
     """A value at a position that is not secret.
 
@@ -101,7 +100,7 @@ def _plain_or_environment(node: ConfigNode) -> Any:
     """
     if not isinstance(node.value, str):
         return node.plain()
-    expansion = _expand(node, node.value)
+    expansion = node.expansion()
     if expansion.text is not None and masking.is_masked_url(expansion.text):
         return Secret(SecretOrigin.PIN, expansion.text, expansion.variables)
     if expansion.variables:
@@ -134,8 +133,8 @@ def _unknown_type_value(node: ConfigNode, type_name: str, path: ConfigPath) -> A
     return _plain_or_environment(node)
 
 
-def _unknown_key(key: str, known: types.DestinationType) -> str:
-    what = f"unknown config key for type {known.name}"
+def _unknown_key(key: str, known: types.DestinationType, type_shown: str) -> str:
+    what = f"unknown config key for type {type_shown}"
     camel = _SNAKE_TAIL.sub(lambda found: found.group(1).upper(), key)
     if camel != key and camel in known.keys:
         return f"{what}, did you mean {camel!r}? (the API wants camelCase)"

@@ -1,7 +1,8 @@
 """`${VAR}` references in config strings: find them and replace them from the environment.
 
 `${NAME}` is replaced by the variable NAME; `$${` writes a literal `${`. Error messages never
-quote the string itself: it may be a secret, and a mistyped reference may hold one.
+quote the string itself: it may be a secret, and a mistyped reference may hold one. A variable
+whose value cannot be encoded as UTF-8 is an error: such a value could never be sent.
 """
 
 from __future__ import annotations
@@ -26,12 +27,13 @@ class Expansion:
     """A string with its references replaced.
 
     `text` is None when a referenced variable is unset; `variables` lists every referenced name
-    once, in order, and `missing` the unset ones.
+    once, in order, `missing` the unset ones and `blank` those set to nothing but blanks.
     """
 
     text: str | None
     variables: tuple[str, ...]
     missing: tuple[str, ...]
+    blank: tuple[str, ...] = ()
 
 
 def has_reference(text: str) -> bool:
@@ -55,13 +57,26 @@ def expand(text: str, environ: Mapping[str, str]) -> Expansion:
         name = _reference_name(token)
         if name not in variables:
             variables.append(name)
-        value = environ.get(name, "")
-        # Whatever the environment gives may be a secret: no message of this run may show it.
-        remember_secret(value)
-        pieces.append(value)
+        pieces.append(_value(name, environ))
     pieces.append(text[position:])
     missing = tuple(name for name in variables if name not in environ)
-    return Expansion(None if missing else "".join(pieces), tuple(variables), missing)
+    blank = tuple(name for name in variables if name in environ and not environ[name].strip())
+    return Expansion(None if missing else "".join(pieces), tuple(variables), missing, blank)
+
+
+def _value(name: str, environ: Mapping[str, str]) -> str:
+    value = environ.get(name, "")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        # os.environ holds a byte that is not UTF-8 as a lone surrogate (`\udcff`): the value
+        # cannot go into a request, and the message must not quote any of it.
+        raise InterpolationError(
+            f"environment variable {name} holds bytes that are not UTF-8 text"
+        ) from None
+    # Whatever the environment gives may be a secret: no message of this run may show it.
+    remember_secret(value)
+    return value
 
 
 def _reference_name(token: re.Match[str]) -> str:

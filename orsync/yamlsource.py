@@ -158,13 +158,27 @@ class _Builder:
 
     def scalar(self, node: yaml.ScalarNode, path: YamlPath) -> Any:
         if node.tag in _TEXT_TAGS:
-            return str(node.value)
+            return self.text(str(node.value), node, path)
         try:
-            return self.loader.construct_object(node)
+            value = self.loader.construct_object(node)
         except (ValueError, TypeError, OverflowError, yaml.YAMLError):
             # The value is not quoted: it may be a secret given an explicit tag by mistake.
             tag = node.tag.replace("tag:yaml.org,2002:", "!!")
             raise self.error(f"the value does not fit its YAML tag {tag!r}", node, path) from None
+        return self.text(value, node, path) if isinstance(value, str) else value
+
+    def text(self, value: str, node: yaml.Node, path: YamlPath) -> str:
+        """A string that can be sent: the pure-Python loader lets an escape such as `\\udcff`
+        write half of a UTF-16 pair, which is no character and cannot be encoded (libyaml
+        refuses it)."""
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            problem = (
+                "an escape such as \\udcff writes half a surrogate pair, which is no character"
+            )
+            raise self.error(problem, node, path) from None
+        return value
 
     def sequence(
         self, node: yaml.SequenceNode, path: YamlPath, lines: dict[YamlPath, int]

@@ -3,7 +3,8 @@
 It serves real HTTP on 127.0.0.1 so tests and benchmarks exercise orsync's client end to end;
 nothing is mocked. It follows /work/shared/API.md. Where the public material is silent (masking
 of short secrets and headers, whether PATCH merges `config.headers`, the status of the 5-per-type
-limit) the behaviour is a constructor option, so tests can cover each plausible answer.
+limit, whether regions and filter values outside the documented lists are accepted) the behaviour
+is a constructor option, so tests can cover each plausible answer.
 
 The type table is deliberately written out again here rather than imported from orsync: a fake
 that shares orsync's table would hide a mistake in it.
@@ -81,6 +82,8 @@ BROADCAST_FLAGS = (
     "broadcast_generation_cost_allocation",
 )
 REGIONS = frozenset({"global", "europe", "us"})
+# Accepted on input and stored under the other name.
+REGION_ALIASES = {"eu": "europe"}
 # Space-separated, like the type table, to keep these long lists readable.
 _FILTER_FIELDS_TEXT = (
     "model provider session_id user_id api_key_name finish_reason input output total_cost "
@@ -236,8 +239,12 @@ def mask_destination(item: Mapping[str, Any], style: str) -> dict[str, Any]:
 # --- validation of request bodies ------------------------------------------------------------
 
 
-def _check_fields(body: Mapping[str, Any]) -> None:
-    """Validate the top-level fields that create and update share (those present only)."""
+def _check_fields(body: Mapping[str, Any], *, open_lists: bool) -> None:
+    """Validate the top-level fields that create and update share (those present only).
+
+    With `open_lists`, a region, filter field, operator or logic outside the documented lists is
+    accepted, as the SDK's open enums would allow; without it, refused.
+    """
     if "name" in body and (not isinstance(body["name"], str) or not body["name"]):
         raise _bad("'name' must be a non-empty string")
     for name in _BOOL_FIELDS:
@@ -255,14 +262,27 @@ def _check_fields(body: Mapping[str, Any]) -> None:
     ):
         raise _bad("'api_key_hashes' must be null or a non-empty list of strings")
     if body.get("filter_rules") is not None:
-        _check_filter_rules(body["filter_rules"])
+        _check_filter_rules(body["filter_rules"], open_lists=open_lists)
     if "regions" in body:
         regions = body["regions"]
-        if not isinstance(regions, list) or not regions or not set(regions) <= REGIONS:
+        known = REGIONS | set(REGION_ALIASES)
+        if (
+            not isinstance(regions, list)
+            or not regions
+            or not all(isinstance(r, str) for r in regions)
+            or not (open_lists or set(regions) <= known)
+        ):
             raise _bad("'regions' must be a non-empty list of: global, europe, us")
 
 
-def _check_filter_rules(rules: object) -> None:
+def _stored_regions(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The body with each region alias (`eu`) replaced by the name the API stores."""
+    if not isinstance(body.get("regions"), list):
+        return dict(body)
+    return {**body, "regions": [REGION_ALIASES.get(r, r) for r in body["regions"]]}
+
+
+def _check_filter_rules(rules: object, *, open_lists: bool) -> None:
     if not isinstance(rules, dict) or not isinstance(rules.get("groups"), list):
         raise _bad("'filter_rules' must be null or an object with a 'groups' list")
     if "enabled" in rules and not isinstance(rules["enabled"], bool):
@@ -270,15 +290,16 @@ def _check_filter_rules(rules: object) -> None:
     for group in rules["groups"]:
         if not isinstance(group, dict) or not isinstance(group.get("rules"), list):
             raise _bad("each filter group must be an object with a 'rules' list")
-        if group.get("logic", "and") not in ("and", "or"):
+        logic = group.get("logic", "and")
+        if not isinstance(logic, str) or (not open_lists and logic not in ("and", "or")):
             raise _bad("filter group 'logic' must be 'and' or 'or'")
         for rule in group["rules"]:
             if not isinstance(rule, dict):
                 raise _bad("each filter rule must be an object")
-            if rule.get("field") not in FILTER_FIELDS:
-                raise _bad(f"Invalid filter field: {rule.get('field')!r}")
-            if rule.get("operator") not in FILTER_OPERATORS:
-                raise _bad(f"Invalid filter operator: {rule.get('operator')!r}")
+            for key, known in (("field", FILTER_FIELDS), ("operator", FILTER_OPERATORS)):
+                word = rule.get(key)
+                if not isinstance(word, str) or (not open_lists and word not in known):
+                    raise _bad(f"Invalid filter {key}: {word!r}")
             value = rule.get("value")
             if value is not None and (
                 isinstance(value, bool) or not isinstance(value, (str, int, float))
@@ -369,6 +390,7 @@ class FakeApi:
         type_limit: int = 5,
         type_limit_status: int = 409,
         headers_merge: bool = True,
+        open_lists: bool = False,
         port: int = 0,
     ) -> None:
         if mask_style not in MASK_STYLES:
@@ -380,6 +402,7 @@ class FakeApi:
         self.type_limit = type_limit
         self.type_limit_status = type_limit_status
         self.headers_merge = headers_merge
+        self.open_lists = open_lists
         self.port = port
         self.requests: list[RecordedRequest] = []
         # Exceptions raised inside the fake (answered 500); a test may assert there were none.
@@ -643,7 +666,8 @@ class FakeApi:
         dest_type = body["type"]
         if dest_type not in _TYPE_SPECS:
             raise _bad(f"Invalid type: {dest_type!r}")
-        _check_fields(body)
+        _check_fields(body, open_lists=self.open_lists)
+        body = _stored_regions(body)
         config = _check_config(body["config"], allow_null_values=False)
         _check_required(dest_type, config)
         workspace = self._resolve_workspace_locked(body.get("workspace_id"))
@@ -666,7 +690,8 @@ class FakeApi:
                 raise _bad(f"Field '{name}' cannot be updated")
             if name not in _UPDATABLE_FIELDS:
                 raise _bad(f"Unknown field '{name}'")
-        _check_fields(body)
+        _check_fields(body, open_lists=self.open_lists)
+        body = _stored_regions(body)
         updated = copy.deepcopy(stored)
         for name, value in body.items():
             if name == "config":

@@ -467,19 +467,19 @@ CONTENT_ERRORS = {
         "version: 1\ndestinations:\n  - name: a\n    type: s3\n    config:\n      bucket_name: b\n",
         6,
         "destinations[0].config.bucket_name",
-        "unknown config key for type s3, did you mean 'bucketName'? (the API wants camelCase)",
+        "unknown config key for type 's3', did you mean 'bucketName'? (the API wants camelCase)",
     ),
     "config key, close": (
         "version: 1\ndestinations:\n  - {name: a, type: langfuse, config: {baseURL: x}}\n",
         3,
         "destinations[0].config.baseURL",
-        "unknown config key for type langfuse, did you mean 'baseUrl'?",
+        "unknown config key for type 'langfuse', did you mean 'baseUrl'?",
     ),
     "config key, far": (
         "version: 1\ndestinations:\n  - {name: a, type: webhook, config: {zzz: x}}\n",
         3,
         "destinations[0].config.zzz",
-        "unknown config key for type webhook (expected one of: url, method, headers)",
+        "unknown config key for type 'webhook' (expected one of: url, method, headers)",
     ),
     "config value a list": (
         "version: 1\ndestinations:\n  - {name: a, type: webhook, config: {url: [x]}}\n",
@@ -534,7 +534,7 @@ CONTENT_ERRORS = {
         """,
         7,
         "workspaces[2].id",
-        f"workspace {WORKSPACE} is declared twice (first at line 3)",
+        f"workspace {WORKSPACE.upper()!r} is declared twice (first at line 3)",
     ),
     "unmanaged mode": (
         "version: 1\nworkspaces:\n  - unmanaged: remove\n    destinations: []\n",
@@ -566,30 +566,6 @@ CONTENT_ERRORS = {
         "destinations[0].name",
         "expected a non-empty string",
     ),
-    "unknown filter operator": (
-        """
-        version: 1
-        destinations:
-          - name: a
-            type: webhook
-            filter_rules:
-              groups:
-                - rules:
-                    - field: model
-                      operator: equal
-                      value: gpt-4o
-        """,
-        9,
-        "destinations[0].filter_rules.groups[0].rules[0].operator",
-        "unknown operator 'equal', did you mean 'equals'?",
-    ),
-    "unknown filter field": (
-        "version: 1\ndestinations:\n  - name: a\n    type: webhook\n    filter_rules:\n"
-        "      groups: [{rules: [{field: modle, operator: equals}]}]\n",
-        6,
-        "destinations[0].filter_rules.groups[0].rules[0].field",
-        "unknown field 'modle', did you mean 'model'?",
-    ),
     "filter rules without groups": (
         "version: 1\ndestinations:\n  - name: a\n    type: webhook\n"
         "    filter_rules: {enabled: false}\n",
@@ -603,12 +579,6 @@ CONTENT_ERRORS = {
         6,
         "destinations[0].filter_rules.groups[0].rules[0].value",
         "expected a string or a number, got a boolean",
-    ),
-    "unknown region": (
-        "version: 1\ndestinations:\n  - name: a\n    type: webhook\n    regions:\n      - eu\n",
-        6,
-        "destinations[0].regions[0]",
-        "unknown region 'eu', did you mean 'europe'?",
     ),
     "empty regions": (
         "version: 1\ndestinations:\n  - {name: a, type: webhook, regions: []}\n",
@@ -632,7 +602,7 @@ CONTENT_ERRORS = {
         "version: 1\ndestinations:\n  - {name: a, type: webhook, ignore: [config.header]}\n",
         3,
         "destinations[0].ignore[0]",
-        "cannot ignore 'config.header': unknown config key for type webhook, "
+        "cannot ignore 'config.header': unknown config key for type 'webhook', "
         "did you mean 'headers'?",
     ),
     "pinned id twice": (
@@ -640,7 +610,7 @@ CONTENT_ERRORS = {
         "  - {name: b, type: webhook, id: d1}\n",
         4,
         "destinations[1].id",
-        "id d1 is pinned twice (first at line 3)",
+        "id 'd1' is pinned twice (first at line 3)",
     ),
     "unset variable": (
         "version: 1\ndestinations:\n  - name: ${HOOK_TEAM}\n    type: webhook\n",
@@ -814,3 +784,372 @@ def test_no_message_shows_a_secret(tmp_path: Path, destination: str) -> None:
         messages = [str(error)]
     assert messages
     assert all(SECRET not in message for message in messages)
+
+
+# --- lists the API keeps open, and the `eu` alias ---------------------------------------------
+
+
+def test_region_eu_is_read_as_the_europe_the_api_stores(tmp_path: Path) -> None:
+    state = load(
+        tmp_path,
+        """
+        version: 1
+        defaults: {regions: [eu]}
+        destinations:
+          - {name: a, type: webhook, config: {url: https://a.example}}
+          - {name: b, type: webhook, config: {url: https://b.example}, regions: [us, eu]}
+        """,
+    )
+    a, b = state.workspaces[0].destinations
+    assert (a.fields["regions"], b.fields["regions"]) == (["europe"], ["us", "europe"])
+    assert state.warnings == ()
+
+
+OPEN_VALUES = {
+    "region": (
+        "regions: [global, mars]",
+        "destinations[0].regions[1]",
+        "unknown region 'mars': kept and sent as written",
+    ),
+    "region, close": (
+        "regions: [Europe]",
+        "destinations[0].regions[0]",
+        "unknown region 'Europe' (did you mean 'europe'?): kept and sent as written",
+    ),
+    "filter field": (
+        "filter_rules: {groups: [{rules: [{field: modle, operator: equals, value: x}]}]}",
+        "destinations[0].filter_rules.groups[0].rules[0].field",
+        "unknown filter field 'modle' (did you mean 'model'?): kept and sent as written",
+    ),
+    "filter operator": (
+        "filter_rules: {groups: [{rules: [{field: model, operator: matches, value: x}]}]}",
+        "destinations[0].filter_rules.groups[0].rules[0].operator",
+        "unknown filter operator 'matches': kept and sent as written",
+    ),
+    "filter logic": (
+        "filter_rules: {groups: [{logic: xor, rules: [{field: model, operator: exists}]}]}",
+        "destinations[0].filter_rules.groups[0].logic",
+        "unknown filter logic 'xor' (did you mean 'or'?): kept and sent as written",
+    ),
+}
+
+
+@pytest.mark.parametrize(("line", "path", "warning"), OPEN_VALUES.values(), ids=OPEN_VALUES)
+def test_unknown_value_of_an_open_list_warns_and_is_kept(
+    tmp_path: Path, line: str, path: str, warning: str
+) -> None:
+    file = write(
+        tmp_path,
+        f"version: 1\ndestinations:\n  - name: a\n    type: otel-collector\n    {line}\n"
+        "    config: {endpoint: https://otel.example}\n",
+    )
+    state = load_config(file, {})
+    assert state.warnings == (f"{file}:5: {path}: {warning}",)
+    fields = only_destination(state).fields
+    unknown_word = warning.split("'")[1]
+    assert unknown_word in repr(fields["regions" if "region" in path else "filter_rules"])
+
+
+def test_open_list_value_of_the_wrong_kind_is_still_an_error(tmp_path: Path) -> None:
+    error = load_error(
+        tmp_path,
+        "version: 1\ndestinations:\n  - name: a\n    type: webhook\n    filter_rules:\n"
+        "      groups: [{rules: [{field: 3, operator: equals}]}]\n",
+    )
+    assert (error.line, error.path) == (6, "destinations[0].filter_rules.groups[0].rules[0].field")
+    assert error.problem.startswith("expected one of: model, provider, ")
+    assert error.problem.endswith("; got a number")
+
+
+# --- secrets that can never match: empty ones ------------------------------------------------
+
+EMPTY_SECRETS = {
+    "variable set to nothing": (
+        "config: {apiKey: '${KEY}'}",
+        "destinations[0].config.apiKey",
+        "environment variable KEY is empty: a secret cannot be empty",
+    ),
+    "variable set to blanks": (
+        "config: {apiKey: '${BLANK}'}",
+        "destinations[0].config.apiKey",
+        "environment variable BLANK is empty: a secret cannot be empty",
+    ),
+    "empty part of a header": (
+        "config: {headers: {Authorization: 'Bearer ${KEY}'}}",
+        "destinations[0].config.headers.Authorization",
+        "environment variable KEY is empty: a secret cannot be empty",
+    ),
+    "empty beside an unset one": (
+        "config: {apiKey: '${UNSET}${KEY}'}",
+        "destinations[0].config.apiKey",
+        "environment variable KEY is empty: a secret cannot be empty",
+    ),
+    "unknown type's secret": (
+        "config: {auth: {token: '${KEY}'}}",
+        "destinations[0].config.auth.token",
+        "environment variable KEY is empty: a secret cannot be empty",
+    ),
+    "written empty": (
+        "config: {apiKey: ''}",
+        "destinations[0].config.apiKey",
+        "expected a secret, got an empty string",
+    ),
+}
+
+
+@pytest.mark.parametrize(("line", "path", "problem"), EMPTY_SECRETS.values(), ids=EMPTY_SECRETS)
+def test_empty_secret_is_an_error_naming_its_variable(
+    tmp_path: Path, line: str, path: str, problem: str
+) -> None:
+    type_name = "newtype" if "auth" in line else "posthog"
+    text = f"version: 1\ndestinations:\n  - name: a\n    type: {type_name}\n    {line}\n"
+    error = load_error(tmp_path, text, {"KEY": "", "BLANK": "  \t"})
+    assert (error.line, error.path, error.problem) == (5, path, problem)
+
+
+def test_empty_variable_outside_a_secret_is_kept(tmp_path: Path) -> None:
+    state = load(
+        tmp_path,
+        "version: 1\ndestinations:\n  - {name: 'hook${SUFFIX}', type: webhook}\n",
+        {"SUFFIX": ""},
+    )
+    assert only_destination(state).name == "hook"
+
+
+# --- numbers -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("written", "rate"),
+    [("1e-1", 0.1), ("1E-4", 0.0001), ("+5e-1", 0.5), ("'1e-1'", 0.1), ("0.5e0", 0.5)],
+)
+def test_sampling_rate_in_exponent_notation_is_a_number(
+    tmp_path: Path, written: str, rate: float
+) -> None:
+    state = load(
+        tmp_path,
+        f"""
+        version: 1
+        defaults: {{sampling_rate: {written}}}
+        destinations:
+          - {{name: a, type: webhook}}
+          - {{name: b, type: webhook, sampling_rate: {written}}}
+        """,
+    )
+    a, b = state.workspaces[0].destinations
+    assert a.fields["sampling_rate"] == b.fields["sampling_rate"] == rate
+
+
+def test_exponent_notation_elsewhere_stays_text(tmp_path: Path) -> None:
+    # A filter value or a config value may be text that looks like a number: kept as written.
+    state = load(
+        tmp_path,
+        """
+        version: 1
+        destinations:
+          - name: a
+            type: newtype
+            config: {build: 1e3}
+            filter_rules:
+              groups: [{rules: [{field: user_id, operator: equals, value: 1e-1}]}]
+        """,
+    )
+    destination = only_destination(state)
+    assert destination.config == {"build": "1e3"}
+    rule = destination.fields["filter_rules"]["groups"][0]["rules"][0]
+    assert rule["value"] == "1e-1"
+
+
+def test_sampling_rate_text_that_is_no_number_is_an_error(tmp_path: Path) -> None:
+    error = load_error(
+        tmp_path, "version: 1\ndestinations:\n  - {name: a, type: webhook, sampling_rate: 1e}\n"
+    )
+    assert (error.line, error.problem) == (3, "expected a number, got a string")
+
+
+HUGE = "9" * 400
+TOO_LARGE = "infinite, or too large (beyond ±1.8e+308): it cannot be sent"
+NUMBER_PROBLEMS = {
+    ".nan": "expected a number, got .nan (not a number)",
+    ".inf": TOO_LARGE,
+    "-.inf": TOO_LARGE,
+    "1.0e+999": TOO_LARGE,
+    HUGE: TOO_LARGE,
+    f"-{HUGE}": TOO_LARGE,
+}
+NUMBER_PLACES = {
+    "sampling_rate": ("sampling_rate: {}", "destinations[0].sampling_rate"),
+    "sampling_rate as text": ("sampling_rate: '{}'", "destinations[0].sampling_rate"),
+    "filter value": (
+        "filter_rules: {{groups: [{{rules: [{{field: total_cost, operator: gt, value: {}}}]}}]}}",
+        "destinations[0].filter_rules.groups[0].rules[0].value",
+    ),
+    "known type's config": (
+        "config: {{url: https://x.example, method: {}}}",
+        "destinations[0].config.method",
+    ),
+    "unknown type's config": ("config: {{batch: [1, {}]}}", "destinations[0].config.batch[1]"),
+}
+
+
+NUMBER_CASES = [
+    pytest.param(number, problem, line, path, id=f"{place}, {number[:8]}")
+    for number, problem in NUMBER_PROBLEMS.items()
+    for place, (line, path) in NUMBER_PLACES.items()
+    # In quotes, only digits read as a number (`.nan` stays text, refused as such).
+    if not (place.endswith("as text") and number.startswith(("-.", ".")))
+]
+
+
+@pytest.mark.parametrize(("number", "problem", "line", "path"), NUMBER_CASES)
+def test_number_that_cannot_be_sent_is_an_error(
+    tmp_path: Path, number: str, problem: str, line: str, path: str
+) -> None:
+    type_name = "newtype" if "batch" in line else "webhook"
+    declared = line.format(number)
+    text = f"version: 1\ndestinations:\n  - name: a\n    type: {type_name}\n    {declared}\n"
+    error = load_error(tmp_path, text)
+    assert (error.line, error.path, error.problem) == (5, path, problem)
+    assert HUGE not in str(error)
+
+
+def test_largest_numbers_that_can_be_sent_are_kept(tmp_path: Path) -> None:
+    state = load(
+        tmp_path,
+        f"version: 1\ndestinations:\n  - name: a\n    type: newtype\n"
+        f"    config: {{n: [{'9' * 300}, 1.7e+308]}}\n",
+    )
+    assert only_destination(state).config == {"n": [int("9" * 300), 1.7e308]}
+
+
+# --- values that cannot be sent: not UTF-8 -------------------------------------------------------
+
+NOT_UTF8 = "sk-lf-HIDDENPART\udcffREST-OF-IT"
+NOT_UTF8_PLACES = {
+    "secret": ("config: {secretKey: '${VALUE}'}", "destinations[0].config.secretKey"),
+    "header": ("config: {headers: {X-Key: 'k ${VALUE}'}}", "destinations[0].config.headers.X-Key"),
+    "plain config value": ("config: {baseUrl: '${VALUE}'}", "destinations[0].config.baseUrl"),
+    "name": ("{}", "destinations[0].name"),
+}
+
+
+@pytest.mark.parametrize(("line", "path"), NOT_UTF8_PLACES.values(), ids=NOT_UTF8_PLACES)
+def test_variable_holding_bytes_that_are_not_utf8_is_an_error(
+    tmp_path: Path, line: str, path: str
+) -> None:
+    name = "${VALUE}" if path.endswith("name") else "a"
+    config = "" if path.endswith("name") else line
+    text = f"version: 1\ndestinations:\n  - name: '{name}'\n    type: langfuse\n    {config}\n"
+    error = load_error(tmp_path, text, {"VALUE": NOT_UTF8})
+    expected_line = 3 if path.endswith("name") else 5
+    assert (error.line, error.path) == (expected_line, path)
+    assert error.problem == "environment variable VALUE holds bytes that are not UTF-8 text"
+    assert "HIDDEN" not in str(error)
+
+
+# --- values from ${VAR} are never quoted ---------------------------------------------------------
+
+HIDDEN = "sk-or-hidden-value-0123456789"
+QUOTING_PLACES = {
+    "unmanaged": (
+        "workspaces:\n  - unmanaged: '${V}'\n    destinations: []\n",
+        3,
+        "workspaces[0].unmanaged",
+        "unknown unmanaged mode '${V}' (value not shown) (expected one of: report, ignore, delete)",
+    ),
+    "workspace id": (
+        "workspaces:\n  - id: 'ws-${V}'\n    destinations: []\n",
+        3,
+        "workspaces[0].id",
+        "expected a workspace UUID like 550e8400-e29b-41d4-a716-446655440000, "
+        "got 'ws-${V}' (value not shown)",
+    ),
+    "ignore": (
+        "destinations:\n  - {name: a, type: webhook, ignore: ['${V}']}\n",
+        3,
+        "destinations[0].ignore[0]",
+        "cannot ignore '${V}' (value not shown): unknown field (expected one of: name, ",
+    ),
+    "region": (
+        "destinations:\n  - {name: a, type: otel-collector, regions: ['${V}'],\n"
+        "     config: {endpoint: https://otel.example}}\n",
+        3,
+        "destinations[0].regions[0]",
+        "unknown region '${V}' (value not shown): kept and sent as written",
+    ),
+    "filter field": (
+        "destinations:\n  - name: a\n    type: otel-collector\n"
+        "    config: {endpoint: https://otel.example}\n"
+        "    filter_rules: {groups: [{rules: [{field: '${V}', operator: exists}]}]}\n",
+        6,
+        "destinations[0].filter_rules.groups[0].rules[0].field",
+        "unknown filter field '${V}' (value not shown): kept and sent as written",
+    ),
+    "type": (
+        "destinations:\n  - {name: a, type: '${V}'}\n",
+        3,
+        "destinations[0].type",
+        "unknown type '${V}' (value not shown): its config is kept as written and not checked",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "path", "message"), QUOTING_PLACES.values(), ids=QUOTING_PLACES
+)
+def test_value_from_a_variable_is_named_never_quoted(
+    tmp_path: Path, text: str, line: int, path: str, message: str
+) -> None:
+    file = write(tmp_path, "version: 1\n" + text)
+    try:
+        messages = list(load_config(file, {"V": HIDDEN}).warnings)
+    except ConfigError as error:
+        messages = [str(error)]
+    [shown] = messages
+    assert shown.startswith(f"{file}:{line}: {path}: {message}")
+    assert HIDDEN not in shown
+    assert "hidden" not in shown
+
+
+def test_type_from_a_variable_is_not_quoted_in_other_messages(tmp_path: Path) -> None:
+    text = """
+        version: 1
+        destinations:
+          - name: a
+            type: ${T}
+            config: {hidden: x}
+            ignore: [config.hidden]
+        """
+    error = load_error(tmp_path, text, {"T": "webhook"})
+    assert error.problem == (
+        "unknown config key for type '${T}' (value not shown) "
+        "(expected one of: url, method, headers)"
+    )
+    error = load_error(tmp_path, text.replace("config: {hidden: x}", ""), {"T": "webhook"})
+    assert error.problem.startswith(
+        "cannot ignore 'config.hidden': unknown config key for type '${T}' (value not shown)"
+    )
+
+
+def test_duplicates_from_variables_are_named_never_quoted(tmp_path: Path) -> None:
+    environ = {"N": HIDDEN, "W": WORKSPACE}
+    cases = [
+        (
+            "destinations:\n  - {name: '${N}', type: webhook}\n  - {name: '${N}', type: s3}\n",
+            "duplicate name '${N}' (value not shown) in this workspace (first at line 3)",
+        ),
+        (
+            "destinations:\n  - {name: a, type: webhook, id: '${N}'}\n"
+            "  - {name: b, type: webhook, id: '${N}'}\n",
+            "id '${N}' (value not shown) is pinned twice (first at line 3)",
+        ),
+        (
+            f"workspaces:\n  - id: {WORKSPACE}\n    destinations: []\n"
+            "  - id: '${W}'\n    destinations: []\n",
+            "workspace '${W}' (value not shown) is declared twice (first at line 3)",
+        ),
+    ]
+    for text, problem in cases:
+        error = load_error(tmp_path, "version: 1\n" + text, environ)
+        assert (error.line, error.problem) == (4 if "id: '${W}'" not in text else 5, problem)
+        assert HIDDEN not in str(error)

@@ -193,6 +193,39 @@ def test_patch_merges_config_and_ignores_masks(headers_merge: bool) -> None:
         assert call(api, "PATCH", f"{DESTINATIONS}/unknown", {"name": "n"})[0] == 404
 
 
+def test_region_alias_eu_is_stored_as_europe(api: FakeApi) -> None:
+    status, body, _ = call(api, "POST", DESTINATIONS, {**LANGFUSE, "regions": ["eu", "us"]})
+    assert (status, body["data"]["regions"]) == (201, ["europe", "us"])
+    path = f"{DESTINATIONS}/{body['data']['id']}"
+    status, body, _ = call(api, "PATCH", path, {"regions": ["global", "eu"]})
+    assert (status, body["data"]["regions"]) == (200, ["global", "europe"])
+    assert api.destinations()[0]["regions"] == ["global", "europe"]
+
+
+UNLISTED = {
+    "region": {"regions": ["mars"]},
+    "filter field": {"filter_rules": {"groups": [{"rules": [{"field": "f", "operator": "gt"}]}]}},
+    "filter operator": {
+        "filter_rules": {"groups": [{"rules": [{"field": "model", "operator": "near"}]}]}
+    },
+    "filter logic": {
+        "filter_rules": {"groups": [{"logic": "xor", "rules": []}]},
+    },
+}
+
+
+@pytest.mark.parametrize("open_lists", [False, True])
+@pytest.mark.parametrize("fields", UNLISTED.values(), ids=UNLISTED)
+def test_values_outside_the_documented_lists(open_lists: bool, fields: dict[str, Any]) -> None:
+    with FakeApi(open_lists=open_lists) as api:
+        status, body, _ = call(api, "POST", DESTINATIONS, {**LANGFUSE, **fields})
+        assert status == (201 if open_lists else 400)
+        if open_lists:
+            assert {key: body["data"][key] for key in fields} == fields
+        else:
+            assert body["error"]["message"].startswith(("Invalid filter", "'regions'", "filter"))
+
+
 def test_delete(api: FakeApi) -> None:
     stored = api.add_destination(LANGFUSE)
     path = f"{DESTINATIONS}/{stored['id']}"

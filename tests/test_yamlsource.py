@@ -153,3 +153,29 @@ def test_format_path() -> None:
         "workspaces[0].destinations[2].config.apiKey"
     )
     assert format_path(()) == ""
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'a: 1\nb: "pw-\\udcff-rest"\n',
+        'a: 1\nb: ["x", "\\ud83d\\ude00"]\n',
+        'a: 1\n"\\U0000dcff": x\n',
+        'a: 1\nb: !!timestamp "\\udcff"\n',
+    ],
+    ids=["value", "pair written as two escapes", "key", "text tag"],
+)
+def test_escaped_surrogate_is_no_text(text: str) -> None:
+    # libyaml refuses these; the pure-Python loader makes a string that cannot be encoded,
+    # which would fail only when sent.
+    found = error(text)
+    assert found.line == 2
+    if yamlsource._LOADER is yaml.SafeLoader:
+        assert found.problem == (
+            "an escape such as \\udcff writes half a surrogate pair, which is no character"
+        )
+    else:
+        assert found.problem == (
+            "invalid YAML: found invalid Unicode character escape code "
+            "(while parsing a quoted scalar at line 2)"
+        )
