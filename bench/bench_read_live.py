@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from fake_api import MANAGEMENT_KEY, FakeApi, seed_destinations
 
 from orsync.api import ApiClient
-from orsync.config import check_config_text
+from orsync.config import load_config_text
 from orsync.diff import plan_changes
 from orsync.live import read_live
 from orsync.model import LiveState
@@ -86,7 +86,7 @@ def main() -> None:
         print(f"  {label:<11} {seconds:8.3f} s")
     print(f"  speed-up    {runs['sequential'] / runs['concurrent']:8.1f}x")
 
-    desired = check_config_text(config_for(live), "bench.yaml", {})
+    desired = load_config_text(config_for(live), "bench.yaml", {})
     seconds, plan = timed(lambda: plan_changes(desired, live), args.repeat)
     print(
         f"plan_changes on {total} destinations: {seconds * 1000:.1f} ms "

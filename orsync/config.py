@@ -15,8 +15,8 @@ from typing import Any
 
 from orsync import destination_types as types
 from orsync.config_fields import COMPARED_FIELDS, check_field, check_ignore
-from orsync.config_node import ConfigContext, ConfigNode, describe
-from orsync.destination_config import check_config
+from orsync.config_node import ConfigContext, ConfigNode, kind_of
+from orsync.destination_config import read_destination_config
 from orsync.errors import ConfigError
 from orsync.model import (
     DesiredDestination,
@@ -40,10 +40,10 @@ def load_config(path: str, environ: Mapping[str, str] | None = None) -> DesiredS
 
     Raises ConfigError, naming the file and, when it applies, the line and path.
     """
-    return check_config_text(_read_text(path), path, environ)
+    return load_config_text(_read_text(path), path, environ)
 
 
-def check_config_text(
+def load_config_text(
     text: str, file: str, environ: Mapping[str, str] | None = None
 ) -> DesiredState:
     """Check config text as if read from `file` (the name used in messages)."""
@@ -53,7 +53,7 @@ def check_config_text(
     context = ConfigContext(file, located.lines, os.environ if environ is None else environ)
     root = ConfigNode(located.value, (), context)
     if not isinstance(root.value, dict):
-        raise root.error(f"expected a mapping at the top level, got {describe(root.value)}")
+        raise root.error(f"expected a mapping at the top level, got {kind_of(root.value)}")
     _check_version(root)
     top = root.fields(TOP_LEVEL_KEYS)
     defaults = _check_defaults(top["defaults"]) if "defaults" in top else {}
@@ -105,7 +105,7 @@ def _check_version(root: ConfigNode) -> None:
     node = root.child("version")
     version = node.value
     if isinstance(version, bool) or not isinstance(version, int):
-        raise node.error(f"expected the number {SUPPORTED_VERSION}, got {describe(version)}")
+        raise node.error(f"expected the number {SUPPORTED_VERSION}, got {kind_of(version)}")
     if version != SUPPORTED_VERSION:
         raise node.error(f"unsupported version {version}: orsync reads version {SUPPORTED_VERSION}")
 
@@ -145,7 +145,7 @@ def _check_workspaces(
 def _workspace_id(node: ConfigNode, id_lines: dict[str, int]) -> str:
     """A workspace UUID, in lower case as the API writes it; each declared once."""
     if not isinstance(node.value, str):
-        raise node.error(f"expected a workspace UUID, got {describe(node.value)}")
+        raise node.error(f"expected a workspace UUID, got {kind_of(node.value)}")
     text = node.text()
     if not _UUID.fullmatch(text):
         raise node.error(
@@ -192,7 +192,7 @@ class _DestinationChecker:
         type_name = _check_type(fields["type"])
         pinned_id = self.pinned_id(fields["id"]) if "id" in fields else None
         declared = {key: check_field(key, fields[key]) for key in COMPARED_FIELDS if key in fields}
-        config = check_config(fields.get("config"), type_name, node)
+        config = read_destination_config(fields.get("config"), type_name, node)
         ignore = check_ignore(fields["ignore"], fields["type"]) if "ignore" in fields else ()
         protect = fields["protect"].boolean() if "protect" in fields else False
         return DesiredDestination(

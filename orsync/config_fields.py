@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from orsync import destination_types as types
-from orsync.config_node import ConfigNode, describe, unknown
+from orsync.config_node import ConfigNode, kind_of, message_with_hint
 
 COMPARED_FIELDS: tuple[str, ...] = (*types.FIELD_DEFAULTS, "regions")
 """Every field `defaults` may set; `regions` is compared only when declared."""
@@ -105,7 +105,7 @@ def _rule_value(node: ConfigNode) -> str | int | float:
         return node.text(non_empty=False)
     if isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
         return node.number()
-    raise node.error(f"expected a string or a number, got {describe(node.value)}")
+    raise node.error(f"expected a string or a number, got {kind_of(node.value)}")
 
 
 _CHECKS: dict[str, Callable[[ConfigNode], Any]] = {
@@ -130,7 +130,9 @@ def _ignore_path(node: ConfigNode, type_node: ConfigNode) -> str:
     head, _, rest = path.partition(".")
     heads = ("name", *COMPARED_FIELDS, "config")
     if head not in heads:
-        raise node.error(unknown(f"cannot ignore {node.quoted()}: unknown field", head, heads))
+        raise node.error(
+            message_with_hint(f"cannot ignore {node.quoted()}: unknown field", head, heads)
+        )
     if head == "config" and path != "config":
         key = rest.partition(".")[0]
         if not key:
@@ -141,5 +143,5 @@ def _ignore_path(node: ConfigNode, type_node: ConfigNode) -> str:
             what = (
                 f"cannot ignore {node.quoted()}: unknown config key for type {type_node.quoted()}"
             )
-            raise node.error(unknown(what, key, keys))
+            raise node.error(message_with_hint(what, key, keys))
     return path

@@ -32,7 +32,7 @@ class ConfigContext:
     warnings: list[str] = field(default_factory=list)
 
 
-def describe(value: object) -> str:
+def kind_of(value: object) -> str:
     """The kind of a value, for "expected ..., got ..." messages."""
     if value is None:
         return "null"
@@ -70,7 +70,7 @@ def did_you_mean(word: str, options: Iterable[str]) -> str | None:
     return close[0] if close else None
 
 
-def unknown(what: str, word: str, options: Sequence[str]) -> str:
+def message_with_hint(what: str, word: str, options: Sequence[str]) -> str:
     """`<what>, did you mean 'x'?`, or `<what> (expected one of: ...)` when nothing is close."""
     hint = did_you_mean(word, options)
     if hint is not None:
@@ -110,12 +110,12 @@ class ConfigNode:
     def entries(self) -> dict[str, ConfigNode]:
         """The children of a mapping whose keys are all strings, in file order."""
         if not isinstance(self.value, dict):
-            raise self.error(f"expected a mapping, got {describe(self.value)}")
+            raise self.error(f"expected a mapping, got {kind_of(self.value)}")
         children: dict[str, ConfigNode] = {}
         for key in self.value:
             child = self.child(key)
             if not isinstance(key, str):
-                raise child.error(f"expected a text key, got {describe(key)} (quote it)")
+                raise child.error(f"expected a text key, got {kind_of(key)} (quote it)")
             children[key] = child
         return children
 
@@ -124,7 +124,7 @@ class ConfigNode:
         children = self.entries()
         for key, child in children.items():
             if key not in allowed:
-                raise child.error(unknown("unknown key", key, allowed))
+                raise child.error(message_with_hint("unknown key", key, allowed))
         for key in required:
             if key not in children:
                 raise self.error(f"missing required key {key!r}")
@@ -133,14 +133,14 @@ class ConfigNode:
     def items(self, what: str = "a list") -> list[ConfigNode]:
         """The items of a list."""
         if not isinstance(self.value, list):
-            raise self.error(f"expected {what}, got {describe(self.value)}")
+            raise self.error(f"expected {what}, got {kind_of(self.value)}")
         return [self.child(index) for index in range(len(self.value))]
 
     def expansion(self) -> Expansion:
         """This string with `${VAR}` replaced (None when a variable is unset); a malformed
         reference, or a variable whose value cannot be sent, is an error."""
         if not isinstance(self.value, str):
-            raise self.error(f"expected a string, got {describe(self.value)}")
+            raise self.error(f"expected a string, got {kind_of(self.value)}")
         try:
             return expand(self.value, self.context.environ)
         except InterpolationError as exc:
@@ -171,13 +171,13 @@ class ConfigNode:
     def boolean(self) -> bool:
         """`true` or `false`."""
         if not isinstance(self.value, bool):
-            raise self.error(f"expected true or false, got {describe(self.value)}")
+            raise self.error(f"expected true or false, got {kind_of(self.value)}")
         return self.value
 
     def number(self) -> int | float:
         """An int or a float that a JSON reader can hold; booleans are not numbers here."""
         if isinstance(self.value, bool) or not isinstance(self.value, (int, float)):
-            raise self.error(f"expected a number, got {describe(self.value)}")
+            raise self.error(f"expected a number, got {kind_of(self.value)}")
         problem = _number_problem(self.value)
         if problem is not None:
             raise self.error(problem)
@@ -187,7 +187,7 @@ class ConfigNode:
         """A string among `options`; `what` names it in messages ("unmanaged mode")."""
         word = self._word(options)
         if word not in options:
-            raise self.error(unknown(f"unknown {what} {self.quoted()}", word, options))
+            raise self.error(message_with_hint(f"unknown {what} {self.quoted()}", word, options))
         return word
 
     def open_choice(
@@ -205,7 +205,7 @@ class ConfigNode:
     def _word(self, options: Sequence[str]) -> str:
         if not isinstance(self.value, str):
             expected = ", ".join(options)
-            raise self.error(f"expected one of: {expected}; got {describe(self.value)}")
+            raise self.error(f"expected one of: {expected}; got {kind_of(self.value)}")
         return self.text()
 
     def plain(self) -> Any:
@@ -220,7 +220,7 @@ class ConfigNode:
             return {key: child.plain() for key, child in self.entries().items()}
         if self.value is None or isinstance(self.value, bool):
             return self.value
-        kind = describe(self.value)
+        kind = kind_of(self.value)
         raise self.error(
             f"expected text, a number, true/false, null, a list or a mapping, got {kind}"
         )

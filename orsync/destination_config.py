@@ -13,7 +13,7 @@ from typing import Any
 
 from orsync import destination_types as types
 from orsync import masking
-from orsync.config_node import ConfigNode, describe, unknown
+from orsync.config_node import ConfigNode, kind_of, message_with_hint
 from orsync.model import Secret, SecretOrigin
 from orsync.sensitive import ConfigPath, is_secret_path, remember_secret
 
@@ -22,7 +22,9 @@ PLAIN_SECRET_WARNING = "secret written in plain text; use ${VAR}"
 _SNAKE_TAIL = re.compile(r"_([a-z0-9])")
 
 
-def check_config(node: ConfigNode | None, type_name: str, owner: ConfigNode) -> dict[str, Any]:
+def read_destination_config(
+    node: ConfigNode | None, type_name: str, owner: ConfigNode
+) -> dict[str, Any]:
     """The declared `config` of a destination of `type_name`; `owner` is the destination.
 
     `node` is None when the destination has no `config`. A required key of a known type that
@@ -55,7 +57,7 @@ def check_config(node: ConfigNode | None, type_name: str, owner: ConfigNode) -> 
 def read_secret(node: ConfigNode) -> Secret:
     """A value at a secret position: from `${VAR}`, a masked pin, or plain text (warned)."""
     if not isinstance(node.value, str):
-        raise node.error(f"expected a string (a secret), got {describe(node.value)}")
+        raise node.error(f"expected a string (a secret), got {kind_of(node.value)}")
     expansion = node.expansion()
     if expansion.blank:
         name = expansion.blank[0]
@@ -114,7 +116,7 @@ def _plain_or_environment(node: ConfigNode) -> Any:
 
 def _single_value(node: ConfigNode) -> Any:
     if isinstance(node.value, (list, dict)):
-        kind = describe(node.value)
+        kind = kind_of(node.value)
         raise node.error(f"expected a single value (text, number, true/false or null), got {kind}")
     return _plain_or_environment(node)
 
@@ -138,4 +140,4 @@ def _unknown_key(key: str, known: types.DestinationType, type_shown: str) -> str
     camel = _SNAKE_TAIL.sub(lambda found: found.group(1).upper(), key)
     if camel != key and camel in known.keys:
         return f"{what}, did you mean {camel!r}? (the API wants camelCase)"
-    return unknown(what, key, (*known.keys, types.HEADERS_KEY))
+    return message_with_hint(what, key, (*known.keys, types.HEADERS_KEY))

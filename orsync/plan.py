@@ -106,7 +106,7 @@ def change_to_json(change: Change) -> dict[str, Any]:
 
 
 def plan_to_json(plan: Plan) -> dict[str, Any]:
-    """The plan as the JSON document `--format json` prints (SPEC.md, Output)."""
+    """The plan as the JSON document `--format json` prints (docs/plan-json.md)."""
     return {
         "format_version": FORMAT_VERSION,
         "in_sync": plan.in_sync,

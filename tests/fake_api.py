@@ -1,7 +1,7 @@
 """A fake OpenRouter management API (observability destinations and workspaces).
 
 It serves real HTTP on 127.0.0.1 so tests and benchmarks exercise orsync's client end to end;
-nothing is mocked. It follows /work/shared/API.md. Where the public material is silent (masking
+nothing is mocked. It follows OpenRouter's public API reference. Where the public material is silent (masking
 of short secrets and headers, whether PATCH merges `config.headers`, the status of the 5-per-type
 limit, whether regions and filter values outside the documented lists are accepted) the behaviour
 is a constructor option, so tests can cover each plausible answer.
@@ -42,7 +42,7 @@ ORDINARY_KEY = "or-ordinary-test-key-000000000000"
 DEFAULT_WORKSPACE_ID = "00000000-0000-4000-8000-000000000001"
 API_PREFIX = "/api/v1"
 
-# Config keys per type, from the table in API.md: `*` marks a required key, `!` a secret one
+# Config keys per type, from OpenRouter's API reference: `*` marks a required key, `!` a secret one
 # (`!` rather than the table's `S`, so that a key name can never be misread as a flag).
 _TYPE_SPECS: dict[str, str] = {
     "arize": "apiKey*! spaceKey*! modelId* baseUrl",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from orsync.config import check_config_text, load_config
+from orsync.config import load_config, load_config_text
 from orsync.errors import ConfigError
 from orsync.model import DesiredDestination, DesiredState, Secret, SecretOrigin, Source
 
@@ -118,7 +118,7 @@ version: 1
 destinations:
   - {name: a, type: webhook, config: {url: "${ORSYNC_TEST_URL}"}}
 """
-    state = check_config_text(text, "inline.yaml")
+    state = load_config_text(text, "inline.yaml")
     # Built from the environment, so kept as a secret: compared in clear, printed as a mask.
     url = Secret(SecretOrigin.ENV, "https://hooks.example.com", ("ORSYNC_TEST_URL",))
     assert only_destination(state).config == {"url": url}

@@ -1,4 +1,4 @@
-"""`--format json`: one JSON document on stdout, as SPEC.md shows."""
+"""`--format json`: one JSON document on stdout, as docs/plan-json.md describes."""
 
 from __future__ import annotations
 
