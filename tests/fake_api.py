@@ -1,10 +1,10 @@
 """A fake OpenRouter management API (observability destinations and workspaces).
 
 It serves real HTTP on 127.0.0.1 so tests and benchmarks exercise orsync's client end to end;
-nothing is mocked. It follows OpenRouter's public API reference. Where the public material is silent (masking
-of short secrets and headers, whether PATCH merges `config.headers`, the status of the 5-per-type
-limit, whether regions and filter values outside the documented lists are accepted) the behaviour
-is a constructor option, so tests can cover each plausible answer.
+nothing is mocked. It follows OpenRouter's public API reference. Where the public material is
+silent (masking of short secrets and headers, whether PATCH merges `config.headers`, the status of
+the 5-per-type limit, whether regions and filter values outside the documented lists are
+accepted) the behaviour is a constructor option, so tests can cover each plausible answer.
 
 The type table is deliberately written out again here rather than imported from orsync: a fake
 that shares orsync's table would hide a mistake in it.
