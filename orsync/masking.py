@@ -14,7 +14,11 @@ from urllib.parse import parse_qsl, urlsplit
 
 from orsync.schema import looks_secret
 
-_MASK = re.compile(r"^(?P<prefix>.*?)\.\.\.(?P<tail>[^.]{1,16})$", re.DOTALL)
+_ELLIPSIS = "..."
+# The API keeps the last 4 characters of a secret, whatever they are.
+_KEPT_TAIL = 4
+# Other tails (no dot in them, so where they start is plain) are read too, to be safe.
+_OTHER_TAIL = re.compile(r"^(?P<prefix>.*?)\.\.\.(?P<tail>[^.]{1,16})$", re.DOTALL)
 _STARS = re.compile(r"^\*+$")
 # Below this length even the last 4 characters would give away too much of a secret.
 _MIN_LENGTH_FOR_TAIL = 12
@@ -36,8 +40,16 @@ def is_stars(value: str) -> bool:
 
 
 def parse_mask(value: str) -> tuple[str, str] | None:
-    """Split a mask `P...T` into `(P, T)`; None when the value is not of that form."""
-    found = _MASK.match(value)
+    """Split a mask `P...T` into `(P, T)`; None when the value is not of that form.
+
+    The kept tail may hold dots, even `...` (`sk-l...b.cd`, `sk-l......x` for a secret
+    ending in `...x`), so the separator is found from the end: a `...` followed by exactly
+    the 4 characters the API keeps. Failing that, a tail of 1 to 16 characters with no dot.
+    """
+    separator = len(value) - _KEPT_TAIL - len(_ELLIPSIS)
+    if separator >= 0 and value[separator:].startswith(_ELLIPSIS):
+        return value[:separator], value[-_KEPT_TAIL:]
+    found = _OTHER_TAIL.match(value)
     if found is None:
         return None
     return found.group("prefix"), found.group("tail")
@@ -212,15 +224,20 @@ def compare_pin(pin: str, live: str) -> Verdict:
     if pin_mask is None or is_stars(live):
         return Verdict.UNVERIFIABLE
     live_mask = parse_mask(live)
-    if live_mask is None:
-        # The API returned the value in clear; the pin is then checked like a mask of it.
-        return compare_clear(live, pin)
-    (pin_prefix, pin_tail), (live_prefix, live_tail) = pin_mask, live_mask
+    if live_mask is not None and _masks_agree(pin_mask, live_mask):
+        return Verdict.MATCH
+    # The API returned the value in clear (a clear value may hold `...` too): the pin is
+    # then checked like a mask of it.
+    return compare_clear(live, pin)
+
+
+def _masks_agree(pin: tuple[str, str], live: tuple[str, str]) -> bool:
+    """Whether two masks may be of one secret: the same tail, and prefixes that fit."""
+    (pin_prefix, pin_tail), (live_prefix, live_tail) = pin, live
     if pin_tail != live_tail:
-        return Verdict.DIFFER
-    prefixes_agree = (
+        return False
+    return (
         pin_prefix == live_prefix
         or _prefix_fits(pin_prefix, live_prefix)
         or _prefix_fits(live_prefix, pin_prefix)
     )
-    return Verdict.MATCH if prefixes_agree else Verdict.DIFFER

@@ -8,7 +8,9 @@ from orsync.masking import (
     compare_pin,
     display_live,
     has_url_credentials,
+    is_api_mask,
     is_masked,
+    is_pin,
     mask_url,
     parse_mask,
     tail_mask,
@@ -119,3 +121,37 @@ def test_masked_urls_compare_on_what_they_show() -> None:
     assert (
         compare_pin("https://u:****@h.example/…", "https://u:pw@other.example/x") is Verdict.DIFFER
     )
+
+
+# Secrets whose kept tail holds dots, and the masks the API gives them.
+DOTTED = [
+    ("sk-lf-0123456789-b.cd", "sk-l...b.cd", "b.cd"),
+    ("sk-lf-0123456789-xyz.", "sk-l...xyz.", "xyz."),
+    ("sk-lf-0123456789-yz..", "sk-l...yz..", "yz.."),
+    ("sk-lf-0123456789-...x", "sk-l......x", "...x"),
+    ("sk-lf-0123456789-....", "sk-l.......", "...."),
+]
+
+
+@pytest.mark.parametrize(("secret", "mask", "tail"), DOTTED)
+def test_a_kept_tail_may_hold_dots(secret: str, mask: str, tail: str) -> None:
+    assert parse_mask(mask) == ("sk-l", tail)
+    assert parse_mask("****..." + tail) == ("****", tail)
+    assert is_api_mask(mask) and is_pin(mask)
+    assert compare_clear(secret, mask) is Verdict.MATCH
+    assert compare_clear(secret, "****..." + tail) is Verdict.MATCH
+    assert compare_clear("sk-lf-0123456789-AbCd", mask) is Verdict.DIFFER
+    assert compare_pin(mask, mask) is Verdict.MATCH
+    assert compare_pin(mask, "****..." + tail) is Verdict.MATCH
+    assert compare_pin(mask, secret) is Verdict.MATCH
+    assert compare_pin(mask, "sk-l...WxYz") is Verdict.DIFFER
+    assert display_live(mask) == mask
+
+
+def test_a_kept_prefix_may_hold_dots_too() -> None:
+    assert parse_mask("a......WXYZ") == ("a...", "WXYZ")
+    assert compare_clear("a...0123456789WXYZ", "a......WXYZ") is Verdict.MATCH
+    # Tails of other lengths are still read, when they hold no dot.
+    assert parse_mask("sk...AB") == ("sk", "AB")
+    assert parse_mask("sk-l...AbCdEf") == ("sk-l", "AbCdEf")
+    assert parse_mask("no mask here") is None

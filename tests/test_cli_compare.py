@@ -1,0 +1,76 @@
+"""Corners of comparison against the real service, end to end: apply, then plan is empty."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import Orsync, Result
+from fake_api import FakeApi
+
+# Secrets whose last 4 characters, the part the API keeps in its mask, hold dots.
+DOTTED_SECRETS = (
+    "sk-lf-0123456789-b.cd",
+    "sk-lf-0123456789-xyz.",
+    "sk-lf-0123456789-yz..",
+    "sk-lf-0123456789-...x",
+)
+
+
+def run(orsync: Orsync, *args: str, env: dict[str, str], hides: list[str]) -> Result:
+    result = orsync(*args, env=env)
+    result.assert_hides(hides)
+    assert "Traceback" not in result.output
+    return result
+
+
+@pytest.mark.parametrize("mask_style", ["prefix", "stars"])
+def test_secrets_whose_kept_tail_holds_dots_converge(orsync: Orsync, mask_style: str) -> None:
+    with FakeApi(mask_style=mask_style) as api:
+        env = {"ORSYNC_BASE_URL": api.base_url}
+        lines = ["version: 1", "destinations:"]
+        for index, secret in enumerate(DOTTED_SECRETS):
+            env[f"PK{index}"] = "pk" + secret[2:]
+            env[f"SK{index}"] = secret
+            lines += [
+                f"  - name: lf{index}",
+                "    type: langfuse",
+                "    config:",
+                f"      publicKey: ${{PK{index}}}",
+                f"      secretKey: ${{SK{index}}}",
+            ]
+        orsync.write_config("\n".join(lines) + "\n")
+        secrets = [v for k, v in env.items() if k != "ORSYNC_BASE_URL"]
+        applied = run(orsync, "apply", "--auto-approve", env=env, hides=secrets)
+        assert applied.code == 0, applied.output
+        assert len(api.destinations()) == len(DOTTED_SECRETS)
+        again = run(orsync, "plan", env=env, hides=secrets)
+        assert again.code == 0, again.output
+        assert "No changes." in again.stdout
+
+
+def test_a_pinned_mask_whose_tail_holds_dots_is_a_pin(orsync: Orsync, fake: FakeApi) -> None:
+    secret = "dd-api-0123456789-b.cd"
+    fake.add_destination(
+        {"name": "Hook", "type": "datadog", "config": {"apiKey": secret, "mlApp": "app"}}
+    )
+    orsync.write_config("""
+        version: 1
+        destinations:
+          - name: Hook
+            type: datadog
+            config: {apiKey: "dd-a...b.cd", mlApp: app}
+        """)
+    planned = run(orsync, "plan", env={}, hides=[secret])
+    assert planned.code == 0, planned.output
+    assert "plain text" not in planned.stderr
+    # A replace must create anew: the mask is no credential, so apply refuses to send it.
+    orsync.write_config("""
+        version: 1
+        destinations:
+          - name: Hook
+            type: posthog
+            config: {apiKey: "dd-a...b.cd"}
+        """)
+    applied = run(orsync, "apply", "--auto-approve", env={}, hides=[secret])
+    assert applied.code == 1, applied.output
+    assert "config.apiKey is dd-a...b.cd: set it from a variable to create" in applied.stderr
+    assert fake.mutating_requests() == []
