@@ -12,6 +12,7 @@ import enum
 import re
 from urllib.parse import parse_qsl, urlsplit
 
+from orsync.normalize import normalize_url, split_url
 from orsync.schema import looks_secret
 
 _ELLIPSIS = "..."
@@ -22,7 +23,6 @@ _OTHER_TAIL = re.compile(r"^(?P<prefix>.*?)\.\.\.(?P<tail>[^.]{1,16})$", re.DOTA
 _STARS = re.compile(r"^\*+$")
 # Below this length even the last 4 characters would give away too much of a secret.
 _MIN_LENGTH_FOR_TAIL = 12
-_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
 _HIDDEN_PASSWORD = "****"
 
 
@@ -84,38 +84,12 @@ def tail_mask(value: str) -> str:
     return "********"
 
 
-def _url_parts(value: str) -> tuple[str, str, str, str] | None:
-    """`("https://", userinfo, host[:port], rest)` for a URL, else None.
-
-    The user information ends at the last `@` before the path, so that a user name or
-    password holding `@` or `:` is taken whole and an `@` in the path is not taken for one.
-    A password holding `/`, `?` or `#` (not escaped, as it should be) would end the authority
-    early: `user:pass` there, with no `@`, and no port after the `:`, means exactly that, and
-    the user information then runs to the next `@`.
-    """
-    scheme_end = value.find("://")
-    if scheme_end <= 0 or not _SCHEME.fullmatch(value[:scheme_end]):
-        return None
-    start = scheme_end + 3
-    end = min((i for i in (value.find(c, start) for c in "/?#") if i >= 0), default=len(value))
-    at = value.rfind("@", start, end)
-    if at < start:
-        authority = value[start:end]
-        _, colon, after = authority.rpartition(":")
-        later = value.find("@", end)
-        if not (colon and after and not after.isdigit() and later >= 0):
-            return value[:start], "", authority, value[end:]
-        at = later
-        end = min((i for i in (value.find(c, at) for c in "/?#") if i >= 0), default=len(value))
-    return value[:start], value[start:at], value[at + 1 : end], value[end:]
-
-
 def split_url_password(value: str) -> tuple[str, str, str] | None:
     """`("https://user:", "password", "@host/path")` for a URL carrying a password, else None.
 
     A user part with no password (`https://token@host`) is taken as the secret itself.
     """
-    parts = _url_parts(value)
+    parts = split_url(value)
     if parts is None or not parts[1]:
         return None
     scheme, userinfo, host, rest = parts
@@ -130,7 +104,7 @@ def split_url_password(value: str) -> tuple[str, str, str] | None:
 def has_url_credentials(value: str) -> bool:
     """Whether a value is a URL carrying credentials: a user part (`https://u:pw@host`,
     `https://token@host`), or a query parameter named like one (`?token=...`)."""
-    parts = _url_parts(value)
+    parts = split_url(value)
     if parts is None:
         return False
     split = urlsplit(value) if parts[3] else None
@@ -143,7 +117,7 @@ def has_url_credentials(value: str) -> bool:
 def mask_url(value: str) -> str:
     """A URL as it may be shown: scheme, user name and host; the secret part of the user
     information as stars, and the path and query (where tokens travel too) as `/…`."""
-    parts = _url_parts(value)
+    parts = split_url(value)
     if parts is None:
         return value
     scheme, userinfo, host, rest = parts
@@ -156,7 +130,7 @@ def mask_url(value: str) -> str:
 
 def is_masked_url(value: str) -> bool:
     """A URL already masked by `mask_url` (`https://user:****@host/…`): a pin, not a secret."""
-    parts = _url_parts(value)
+    parts = split_url(value)
     if parts is None:
         return False
     _, userinfo, _, rest = parts
@@ -184,16 +158,21 @@ def _mask_or_url(value: str) -> str | None:
     """A value already masked, as it is; a URL by its host; None for anything else."""
     if is_masked(value) or is_masked_url(value):
         return value
-    return mask_url(value) if _url_parts(value) is not None else None
+    return mask_url(value) if split_url(value) is not None else None
 
 
 def display_known(value: str) -> str:
     """The display form of a secret orsync holds in clear: a URL by its host, else its tail."""
-    return mask_url(value) if _url_parts(value) is not None else tail_mask(value)
+    return mask_url(value) if split_url(value) is not None else tail_mask(value)
 
 
 def _prefix_fits(prefix: str, secret: str) -> bool:
     return prefix == "" or is_stars(prefix) or secret.startswith(prefix)
+
+
+def _same_url(one: str, other: str) -> bool:
+    """Equal once normalized: a secret URL compares like any other (trailing `/`, host case)."""
+    return normalize_url(one) == normalize_url(other)
 
 
 def compare_clear(secret: str, live: str) -> Verdict:
@@ -203,13 +182,15 @@ def compare_clear(secret: str, live: str) -> Verdict:
     if is_masked_url(live):
         # A URL masked in a snapshot: its host can differ; the rest cannot be seen, so a
         # match is only "not verified".
-        return Verdict.UNVERIFIABLE if mask_url(secret) == live else Verdict.DIFFER
+        return Verdict.UNVERIFIABLE if _same_url(mask_url(secret), live) else Verdict.DIFFER
     mask = parse_mask(live)
     if mask is None:
-        return Verdict.MATCH if secret == live else Verdict.DIFFER
+        return Verdict.MATCH if _same_url(secret, live) else Verdict.DIFFER
     prefix, tail = mask
-    if secret.endswith(tail) and _prefix_fits(prefix, secret):
-        return Verdict.MATCH
+    # The mask is of what the API stored: the secret as written, or normalized.
+    for candidate in (secret, normalize_url(secret)):
+        if candidate.endswith(tail) and _prefix_fits(prefix, candidate):
+            return Verdict.MATCH
     return Verdict.DIFFER
 
 
@@ -217,7 +198,7 @@ def compare_pin(pin: str, live: str) -> Verdict:
     """Compare a masked pin copied from the API (`sk-l...AbCd`) with the live value."""
     if is_masked_url(pin):
         # `https://user:****@host/…` copied from a plan or snapshot: compared as shown.
-        if mask_url(live) != pin:
+        if not _same_url(mask_url(live), pin):
             return Verdict.DIFFER
         return Verdict.UNVERIFIABLE if is_masked_url(live) else Verdict.MATCH
     pin_mask = parse_mask(pin)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from conftest import Orsync, Result
 from fake_api import FakeApi
@@ -74,3 +76,42 @@ def test_a_pinned_mask_whose_tail_holds_dots_is_a_pin(orsync: Orsync, fake: Fake
     assert applied.code == 1, applied.output
     assert "config.apiKey is dd-a...b.cd: set it from a variable to create" in applied.stderr
     assert fake.mutating_requests() == []
+
+
+def test_a_secret_url_is_normalized_before_it_is_compared(orsync: Orsync, fake: FakeApi) -> None:
+    password = "pw-0123456789-secret"
+    live = fake.add_destination(
+        {
+            "name": "Hook",
+            "type": "webhook",
+            "config": {"url": f"https://user:{password}@hooks.example.com/x"},
+        }
+    )
+    orsync.write_config("""
+        version: 1
+        destinations:
+          - name: Hook
+            type: webhook
+            config: {url: "https://user:${PW}@Hooks.Example.com/x/"}
+        """)
+    env = {"PW": password}
+    planned = run(orsync, "plan", env=env, hides=[password])
+    assert planned.code == 0, planned.output
+    fake.add_destination(
+        {**live, "id": None, "name": "Other", "config": {"url": f"https://user:{password}@h.ex/y"}}
+    )
+    orsync.write_config("""
+        version: 1
+        destinations:
+          - name: Hook
+            type: webhook
+            config: {url: "https://user:${PW}@Hooks.Example.com/x/"}
+          - name: Other
+            type: webhook
+            config: {url: "https://user:${PW}@H.ex/z/"}
+        """)
+    planned = run(orsync, "plan", "--format", "json", env=env, hides=[password])
+    assert planned.code == 2, planned.output
+    (change,) = json.loads(planned.stdout)["changes"]
+    assert change["name"] == "Other"
+    assert [(f["path"], f["sensitive"]) for f in change["fields"]] == [("config.url", True)]

@@ -155,3 +155,22 @@ def test_a_kept_prefix_may_hold_dots_too() -> None:
     assert parse_mask("sk...AB") == ("sk", "AB")
     assert parse_mask("sk-l...AbCdEf") == ("sk-l", "AbCdEf")
     assert parse_mask("no mask here") is None
+
+
+def test_secret_urls_compare_normalized() -> None:
+    declared = "https://user:pw-0123456789@Hooks.Example.com/x/"
+    assert (
+        compare_clear(declared, "https://user:pw-0123456789@hooks.example.com/x") is Verdict.MATCH
+    )
+    assert (
+        compare_clear(declared, "https://user:pw-0123456789@hooks.example.com/y") is Verdict.DIFFER
+    )
+    assert (
+        compare_clear(declared, "https://user:PW-0123456789@hooks.example.com/x") is Verdict.DIFFER
+    )
+    assert compare_clear(declared, "https://user:****@hooks.example.com/…") is Verdict.UNVERIFIABLE
+    live = "https://user:pw-0123456789@hooks.example.com/x"
+    assert compare_pin("https://user:****@Hooks.Example.com/…", live) is Verdict.MATCH
+    # A mask of the URL as stored, with or without what normalizing takes away.
+    assert compare_clear(declared, "http...om/x") is Verdict.MATCH
+    assert compare_clear(declared, "http...m/x/") is Verdict.MATCH

@@ -11,6 +11,10 @@ from orsync.normalize import normalize_field, normalize_url, normalize_value
         ("https://Example.COM/", "https://example.com"),
         ("HTTPS://api.example.com/v1/", "https://api.example.com/v1"),
         ("https://user@Host.example:8443/x", "https://user@host.example:8443/x"),
+        ("https://h.example/x/?q=1#f", "https://h.example/x?q=1#f"),
+        # User information keeps its case; only the host is lowered.
+        ("https://user:PassWord@Hooks.Example.com/x/", "https://user:PassWord@hooks.example.com/x"),
+        ("https://bot:Sup3r/1X@Hook.Example.com/x/", "https://bot:Sup3r/1X@hook.example.com/x"),
         ("not a url/", "not a url/"),
         ("{prefix}/{date}", "{prefix}/{date}"),
     ],
