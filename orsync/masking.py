@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 import re
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 from orsync.normalize import normalize_url, split_url
 from orsync.schema import looks_secret
@@ -24,6 +24,17 @@ _STARS = re.compile(r"^\*+$")
 # Below this length even the last 4 characters would give away too much of a secret.
 _MIN_LENGTH_FOR_TAIL = 12
 _HIDDEN_PASSWORD = "****"
+# Query parameters that carry a credential though their names do not say so (Azure Functions'
+# `code`, Azure SAS `sig`), and the usual ones, beside any name that looks secret.
+_SECRET_PARAMETERS = frozenset(
+    {"code", "sig", "signature", "key", "apikey", "api_key", "access_token", "token"}
+)
+# Webhook hosts whose URLs carry their token in the path: (domain, path that holds it).
+_TOKEN_PATHS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("hooks.slack.com", re.compile(r"/[^/]")),
+    ("discord.com", re.compile(r"/api(/v\d+)?/webhooks/", re.IGNORECASE)),
+    ("discordapp.com", re.compile(r"/api(/v\d+)?/webhooks/", re.IGNORECASE)),
+)
 
 
 class Verdict(enum.Enum):
@@ -103,15 +114,33 @@ def split_url_password(value: str) -> tuple[str, str, str] | None:
 
 def has_url_credentials(value: str) -> bool:
     """Whether a value is a URL carrying credentials: a user part (`https://u:pw@host`,
-    `https://token@host`), or a query parameter named like one (`?token=...`)."""
+    `https://token@host`), a query parameter named like one (`?token=...`, `?code=...`,
+    `?sig=...`), or a token in the path of a webhook host that puts it there (Slack,
+    Discord)."""
     parts = split_url(value)
     if parts is None:
         return False
-    split = urlsplit(value) if parts[3] else None
+    _, userinfo, host, rest = parts
+    return bool(userinfo) or _has_secret_parameter(rest) or _has_token_path(host, rest)
+
+
+def _has_secret_parameter(rest: str) -> bool:
+    """Whether the query or fragment after the path names a credential."""
+    start = min((i for i in (rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
     # Tokens travel in queries, and in fragments too (`#access_token=...`).
-    pairs = f"{split.query}&{split.fragment}" if split else ""
-    named = any(looks_secret(name) for name, _ in parse_qsl(pairs, keep_blank_values=True))
-    return bool(parts[1]) or named
+    pairs = parse_qsl(rest[start + 1 :].replace("#", "&"), keep_blank_values=True)
+    return any(name.lower() in _SECRET_PARAMETERS or looks_secret(name) for name, _ in pairs)
+
+
+def _has_token_path(host: str, rest: str) -> bool:
+    """Whether the path is where this host's webhook URLs carry their token."""
+    name, colon, port = host.lower().rpartition(":")
+    name = (name if colon and port.isdigit() else host.lower()).rstrip(".")
+    path = rest.split("?", 1)[0].split("#", 1)[0]
+    return any(
+        (name == domain or name.endswith("." + domain)) and pattern.match(path)
+        for domain, pattern in _TOKEN_PATHS
+    )
 
 
 def mask_url(value: str) -> str:

@@ -115,3 +115,45 @@ def test_a_secret_url_is_normalized_before_it_is_compared(orsync: Orsync, fake: 
     (change,) = json.loads(planned.stdout)["changes"]
     assert change["name"] == "Other"
     assert [(f["path"], f["sensitive"]) for f in change["fields"]] == [("config.url", True)]
+
+
+# URLs whose credentials are not a password: (the secret part, the URL, its host).
+URL_CREDENTIALS = [
+    ("AzFnCode0123", "https://fn.azurewebsites.net/api/hook?code=AzFnCode0123", "fn."),
+    ("SasSig0123", "https://acct.blob.core.windows.net/c/b?sv=2022-11-02&sig=SasSig0123", "acct."),
+    ("Signature0123", "https://h1.example.com/in?signature=Signature0123", "h1."),
+    ("QueryKey0123", "https://h2.example.com/in?key=QueryKey0123", "h2."),
+    ("AccessTok0123", "https://h3.example.com/in?x=1&access_token=AccessTok0123", "h3."),
+    ("ApiKeyParam0123", "https://h4.example.com/in?api_key=ApiKeyParam0123", "h4."),
+    (
+        "SlackPath0123",
+        "https://hooks.slack.com/services/T000/B000/SlackPath0123",
+        "hooks.slack.com",
+    ),
+    ("DiscordTok0123", "https://discord.com/api/webhooks/1234/DiscordTok0123", "discord.com"),
+    ("DiscordApp0123", "https://discordapp.com/api/webhooks/1234/DiscordApp0123", "discordapp.com"),
+    ("DiscordV10Tok0123", "https://ptb.discord.com/api/v10/webhooks/1/DiscordV10Tok0123", "ptb."),
+    ("UserOnly0123", "https://UserOnly0123@h5.example.com/in", "h5."),
+]
+
+
+def test_credentials_in_urls_are_masked_in_every_output(orsync: Orsync, fake: FakeApi) -> None:
+    for index, (_, url, _) in enumerate(URL_CREDENTIALS):
+        fake.add_destination({"name": f"tap-{index}", "type": "webhook", "config": {"url": url}})
+    orsync.write_config("version: 1\ndestinations: []\n")
+    secrets = [secret for secret, _, _ in URL_CREDENTIALS]
+    for output_format in ("text", "json", "markdown"):
+        result = run(orsync, "plan", "--format", output_format, env={}, hides=secrets)
+        assert result.code == 2, result.output
+        for _, _, host in URL_CREDENTIALS:
+            assert host in result.stdout
+    saved = run(orsync, "snapshot", "-o", "live.json", env={}, hides=secrets)
+    assert saved.code == 0, saved.output
+    text = (orsync.cwd / "live.json").read_text()
+    for secret, _, host in URL_CREDENTIALS:
+        assert secret not in text and host in text
+    # The same, about to be deleted, and in a saved plan.
+    orsync.write_config("version: 1\nworkspaces:\n  - unmanaged: delete\n    destinations: []\n")
+    result = run(orsync, "plan", "--max-deletes", "20", "--out", "p.plan", env={}, hides=secrets)
+    assert result.code == 2 and "will be destroyed" in result.stdout, result.output
+    assert not any(secret in (orsync.cwd / "p.plan").read_text() for secret in secrets)

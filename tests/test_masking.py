@@ -109,6 +109,42 @@ def test_url_credentials_are_found_in_the_user_part_and_the_query() -> None:
     assert not has_url_credentials("https://hooks.example.com:8443/team/@ops")
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://fn.azurewebsites.net/api/f?code=abc",
+        "https://a.blob.core.windows.net/c?sv=2022-11-02&SIG=abc",
+        "https://h/x?signature=abc",
+        "https://h/x?key=abc",
+        "https://h/x?access_token=abc",
+        "https://h/x?api_key=abc",
+        "https://h/x#code=abc",
+        "https://hooks.slack.com/services/T0/B0/abc",
+        "https://HOOKS.SLACK.COM:443/workflows/T0/abc",
+        "https://discord.com/api/webhooks/1/abc",
+        "https://canary.discordapp.com/api/v10/webhooks/1/abc",
+        "https://abc@h/x",
+    ],
+)
+def test_url_credentials_beyond_a_password(url: str) -> None:
+    assert has_url_credentials(url)
+    assert "abc" not in mask_url(url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://hooks.slack.com",
+        "https://discord.com/channels/1/2",
+        "https://notdiscord.com/api/webhooks/1/abc",
+        "https://h/x?zipcode=1&signed=yes",
+        "https://h/code/x",
+    ],
+)
+def test_urls_without_credentials_stay_plain(url: str) -> None:
+    assert not has_url_credentials(url)
+
+
 def test_masked_urls_compare_on_what_they_show() -> None:
     secret = "https://u:pw-0123456789@h.example/x"
     assert compare_clear(secret, "https://u:****@h.example/…") is Verdict.UNVERIFIABLE
