@@ -1,7 +1,8 @@
 """Canonical forms for comparison, so that only real differences count as drift.
 
 Numbers compare by value (1 == 1.0), `api_key_hashes` and `regions` as sets, `filter_rules` with
-its defaults filled in, URLs without a trailing slash and with scheme and host in lower case.
+its defaults filled in (no groups is no filter), URLs without a trailing slash and with scheme
+and host in lower case.
 """
 
 from __future__ import annotations
@@ -119,7 +120,15 @@ def filter_rules_with_defaults(value: Any) -> Any:
 
 
 def normalize_filter_rules(value: Any) -> Any:
-    """The canonical form of `filter_rules`: defaults filled in, then values normalized."""
+    """The canonical form of `filter_rules`: defaults filled in, then values normalized.
+
+    A filter with no groups filters nothing, whatever its `enabled`: it is no filter, as null
+    is (the API may answer `{"enabled": true, "groups": []}` for a destination created without
+    one). A disabled filter that has groups stays distinct: what the API makes of it is not
+    documented.
+    """
+    if isinstance(value, Mapping) and value.get("groups") in (None, []):
+        return None
     return normalize_value(filter_rules_with_defaults(value))
 
 

@@ -3,7 +3,8 @@
 It serves real HTTP on 127.0.0.1 so tests and benchmarks exercise orsync's client end to end;
 nothing is mocked. It follows /work/shared/API.md. Where the public material is silent (masking
 of short secrets and headers, whether PATCH merges `config.headers`, the status of the 5-per-type
-limit) the behaviour is a constructor option, so tests can cover each plausible answer.
+limit, whether no filter comes back as null or as an empty filter) the behaviour is a constructor
+option, so tests can cover each plausible answer.
 
 The type table is deliberately written out again here rather than imported from orsync: a fake
 that shares orsync's table would hide a mistake in it.
@@ -369,6 +370,7 @@ class FakeApi:
         type_limit: int = 5,
         type_limit_status: int = 409,
         headers_merge: bool = True,
+        empty_filter_as_groups: bool = False,
         port: int = 0,
     ) -> None:
         if mask_style not in MASK_STYLES:
@@ -380,6 +382,8 @@ class FakeApi:
         self.type_limit = type_limit
         self.type_limit_status = type_limit_status
         self.headers_merge = headers_merge
+        # No filter is documented as null; the server has been seen answering this instead.
+        self.empty_filter_as_groups = empty_filter_as_groups
         self.port = port
         self.requests: list[RecordedRequest] = []
         # Exceptions raised inside the fake (answered 500); a test may assert there were none.
@@ -755,7 +759,10 @@ class FakeApi:
         raise _bad("Invalid workspace_id")
 
     def _mask(self, item: Mapping[str, Any]) -> dict[str, Any]:
-        return mask_destination(item, self.mask_style)
+        shown = mask_destination(item, self.mask_style)
+        if self.empty_filter_as_groups and shown.get("filter_rules") is None:
+            shown["filter_rules"] = {"enabled": True, "groups": []}
+        return shown
 
 
 # --- HTTP plumbing -----------------------------------------------------------------------------

@@ -157,3 +157,38 @@ def test_credentials_in_urls_are_masked_in_every_output(orsync: Orsync, fake: Fa
     result = run(orsync, "plan", "--max-deletes", "20", "--out", "p.plan", env={}, hides=secrets)
     assert result.code == 2 and "will be destroyed" in result.stdout, result.output
     assert not any(secret in (orsync.cwd / "p.plan").read_text() for secret in secrets)
+
+
+@pytest.mark.parametrize("empty_filter_as_groups", [False, True])
+def test_no_filter_plans_clean_after_apply_however_the_api_answers_it(
+    orsync: Orsync, empty_filter_as_groups: bool
+) -> None:
+    with FakeApi(empty_filter_as_groups=empty_filter_as_groups) as api:
+        api.add_destination(
+            {
+                "name": "Filtered",
+                "type": "webhook",
+                "filter_rules": {"groups": [{"rules": [{"field": "model", "operator": "exists"}]}]},
+                "config": {"url": "https://hooks.example.com/f"},
+            }
+        )
+        orsync.write_config("""
+            version: 1
+            destinations:
+              - {name: Plain, type: webhook, config: {url: "https://hooks.example.com/p"}}
+              - name: No groups
+                type: webhook
+                filter_rules: {groups: []}
+                config: {url: "https://hooks.example.com/n"}
+              - {name: Filtered, type: webhook, config: {url: "https://hooks.example.com/f"}}
+            """)
+        env = {"ORSYNC_BASE_URL": api.base_url}
+        applied = run(orsync, "apply", "--auto-approve", env=env, hides=[])
+        assert applied.code == 0, applied.output
+        assert "No changes." in run(orsync, "plan", env=env, hides=[]).stdout
+        # The filter of `Filtered` was cleared, and is answered as the switch says.
+        assert run(orsync, "snapshot", "-o", "live.json", env=env, hides=[]).code == 0
+        (saved,) = json.loads((orsync.cwd / "live.json").read_text())["workspaces"]
+        shown = {item["name"]: item["filter_rules"] for item in saved["data"]}
+        empty = {"enabled": True, "groups": []} if empty_filter_as_groups else None
+        assert shown["Plain"] == shown["Filtered"] == empty

@@ -22,6 +22,7 @@ from orsync.plan import Action, Plan
 from orsync.schema import FIELD_DEFAULTS
 
 SECRET = "sk-lf-0123456789AbCd"
+EXISTS = {"field": "model", "operator": "exists"}
 
 
 def desired(
@@ -93,7 +94,9 @@ def test_identical_is_in_sync() -> None:
         ("sampling_rate", 0.5, 1),
         ("privacy_mode", True, False),
         ("api_key_hashes", ["a"], ["a", "b"]),
-        ("filter_rules", None, {"groups": []}),
+        ("filter_rules", None, {"groups": [{"rules": [EXISTS]}]}),
+        # A disabled filter that has groups is not taken for no filter.
+        ("filter_rules", None, {"enabled": False, "groups": [{"rules": [EXISTS]}]}),
         ("broadcast_generation_cost", True, False),
     ],
 )
@@ -102,6 +105,12 @@ def test_each_field_drifts(field: str, declared: Any, actual: Any) -> None:
     assert [c.action for c in plan.changes] == [Action.UPDATE]
     (change,) = plan.changes[0].fields
     assert (change.path, change.before, change.after) == (field, actual, declared)
+
+
+@pytest.mark.parametrize("declared", [None, {"groups": []}, {"enabled": False, "groups": []}])
+@pytest.mark.parametrize("actual", [None, {"enabled": True, "groups": []}, {"groups": []}])
+def test_a_filter_with_no_groups_is_no_filter(declared: Any, actual: Any) -> None:
+    assert plan_of([desired(filter_rules=declared)], [live(filter_rules=actual)]).in_sync
 
 
 def test_absent_broadcast_flags_and_regions_take_api_defaults() -> None:

@@ -56,3 +56,14 @@ def test_filter_rules_defaults_filled_in() -> None:
         "groups": [{"rules": [{"field": "user_id", "operator": "exists", "value": None}]}]
     }
     assert normalize_field("filter_rules", exists) == normalize_field("filter_rules", exists_null)
+
+
+def test_a_filter_with_no_groups_is_no_filter() -> None:
+    none = normalize_field("filter_rules", None)
+    assert normalize_field("filter_rules", {"enabled": True, "groups": []}) == none
+    assert normalize_field("filter_rules", {"groups": []}) == none
+    assert normalize_field("filter_rules", {"enabled": False, "groups": []}) == none
+    group = {"rules": [{"field": "model", "operator": "equals", "value": "x"}]}
+    disabled = normalize_field("filter_rules", {"enabled": False, "groups": [group]})
+    assert disabled != none
+    assert disabled != normalize_field("filter_rules", {"groups": [group]})
