@@ -177,7 +177,20 @@ def _compare_config(
             actual = align_header_names(wanted, actual)
         findings.config_key = key
         _compare_tree(desired, f"config.{key}", wanted, actual, findings)
+        if key == HEADERS_KEY:
+            _compare_undeclared(f"config.{key}", wanted, actual, findings)
     findings.config_key = None
+
+
+def _compare_undeclared(path: str, wanted: Any, actual: Any, findings: _Findings) -> None:
+    """`headers` is compared whole: a live header the file leaves out (one that copies
+    traffic elsewhere, say) is drift, for apply to remove. The server adds no headers of its
+    own, unlike the config keys it adds (`externalId`), which are compared only as declared."""
+    if not isinstance(wanted, Mapping) or not isinstance(actual, Mapping):
+        return
+    for name, value in actual.items():
+        if name not in wanted:
+            findings.differ(f"{path}.{name}", _hidden(value), None, sensitive=True)
 
 
 def _same(wanted: Any, actual: Any) -> bool:

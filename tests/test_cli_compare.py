@@ -192,3 +192,52 @@ def test_no_filter_plans_clean_after_apply_however_the_api_answers_it(
         shown = {item["name"]: item["filter_rules"] for item in saved["data"]}
         empty = {"enabled": True, "groups": []} if empty_filter_as_groups else None
         assert shown["Plain"] == shown["Filtered"] == empty
+
+
+AUTH = "Bearer auth-0123456789-AbCd"
+COPY = "https://exfil.example.net/tap-0123456789"
+
+
+@pytest.mark.parametrize("headers_merge", [True, False])
+def test_a_header_added_live_is_drift_and_apply_removes_it(
+    orsync: Orsync, headers_merge: bool
+) -> None:
+    with FakeApi(headers_merge=headers_merge) as api:
+        api.add_destination(
+            {
+                "name": "Hook",
+                "type": "webhook",
+                "config": {
+                    "url": "https://hooks.example.com/in",
+                    "headers": {"Authorization": AUTH, "X-Copy-To": COPY},
+                },
+            }
+        )
+        config = """
+            version: 1
+            destinations:
+              - name: Hook
+                type: webhook
+                IGNORE
+                config:
+                  url: https://hooks.example.com/in
+                  headers: {Authorization: "${AUTH}"}
+            """
+        env = {"AUTH": AUTH, "ORSYNC_BASE_URL": api.base_url}
+        # Ignored by name, the extra header is not compared.
+        orsync.write_config(config.replace("IGNORE", "ignore: [config.headers.X-Copy-To]"))
+        assert run(orsync, "plan", env=env, hides=[AUTH, COPY]).code == 0
+        orsync.write_config(config.replace("IGNORE", ""))
+        planned = run(orsync, "plan", "--format", "json", env=env, hides=[AUTH, COPY])
+        assert planned.code == 2, planned.output
+        (change,) = json.loads(planned.stdout)["changes"]
+        (field,) = change["fields"]
+        assert field["path"] == "config.headers.X-Copy-To" and field["sensitive"] is True
+        assert field["after"] is None and field["before"] == "http...6789"
+        text = run(orsync, "plan", env=env, hides=[AUTH, COPY])
+        assert "config.headers.X-Copy-To = (sensitive) http...6789 -> (none)" in text.stdout
+        applied = run(orsync, "apply", "--auto-approve", env=env, hides=[AUTH, COPY])
+        assert applied.code == 0, applied.output
+        (stored,) = api.destinations()
+        assert stored["config"]["headers"] == {"Authorization": AUTH}
+        assert run(orsync, "plan", env=env, hides=[AUTH, COPY]).code == 0

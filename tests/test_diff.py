@@ -239,3 +239,29 @@ def test_ignore_covers_list_items() -> None:
     ).in_sync
     ignoring = desired("BQ", "bigquery", config, ignore=("config.endpoints",))
     assert plan_of([ignoring], [live("BQ", "bigquery", live_config)]).in_sync
+
+
+def test_headers_are_compared_whole() -> None:
+    auth = "Bearer auth-0123456789-AbCd"
+    items = [
+        live(
+            config={
+                "url": "https://h.example",
+                "headers": {"Authorization": auth, "X-Copy": "Bear...WxYz"},
+            }
+        )
+    ]
+    wanted = {
+        "url": "https://h.example",
+        "headers": {"authorization": Secret(SecretOrigin.ENV, auth)},
+    }
+    plan = plan_of([desired(config=wanted)], items)
+    (change,) = plan.changes[0].fields
+    assert (change.path, change.after, change.sensitive) == ("config.headers.X-Copy", None, True)
+    assert isinstance(change.before, Secret) and str(change.before) == "Bear...WxYz"
+    for ignored in ("config.headers.X-Copy", "config.headers"):
+        assert plan_of([desired(config=wanted, ignore=(ignored,))], items).in_sync
+    # Only `headers`: the other config keys the server adds are not drift.
+    assert plan_of(
+        [desired()], [live(config={"url": "https://hooks.example.com/in", "x": 1})]
+    ).in_sync
