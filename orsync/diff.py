@@ -183,6 +183,19 @@ def _compare_config(
         if key == HEADERS_KEY:
             actual = align_header_names(wanted, actual)
         _compare_tree(desired, key, f"config.{key}", wanted, actual, findings)
+        if key == HEADERS_KEY:
+            _compare_undeclared(key, wanted, actual, findings)
+
+
+def _compare_undeclared(key: str, wanted: Any, actual: Any, findings: _Findings) -> None:
+    """`headers` is compared whole: a live header the file leaves out (one that copies
+    traffic elsewhere, say) is drift, for apply to remove. The server adds no headers of its
+    own, unlike the config keys it adds (`externalId`), which are compared only as declared."""
+    if not isinstance(wanted, Mapping) or not isinstance(actual, Mapping):
+        return
+    for name, value in actual.items():
+        if name not in wanted:
+            findings.differ(f"config.{key}.{name}", _hidden(value), None, True, key)
 
 
 def _same(wanted: Any, actual: Any) -> bool:

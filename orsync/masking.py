@@ -10,16 +10,31 @@ from __future__ import annotations
 
 import enum
 import re
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 from orsync.destination_types import looks_secret
+from orsync.normalize import normalize_url, split_url
 
-_MASK = re.compile(r"^(?P<prefix>.*?)\.\.\.(?P<tail>[^.]{1,16})$", re.DOTALL)
+_ELLIPSIS = "..."
+# The API keeps the last 4 characters of a secret, whatever they are.
+_KEPT_TAIL = 4
+# Other tails (no dot in them, so where they start is plain) are read too, to be safe.
+_OTHER_TAIL = re.compile(r"^(?P<prefix>.*?)\.\.\.(?P<tail>[^.]{1,16})$", re.DOTALL)
 _STARS = re.compile(r"^\*+$")
 # Below this length even the last 4 characters would give away too much of a secret.
 _MIN_LENGTH_FOR_TAIL = 12
-_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
 _HIDDEN_PASSWORD = "****"
+# Query parameters that carry a credential though their names do not say so (Azure Functions'
+# `code`, Azure SAS `sig`), and the usual ones, beside any name that looks secret.
+_SECRET_PARAMETERS = frozenset(
+    {"code", "sig", "signature", "key", "apikey", "api_key", "access_token", "token"}
+)
+# Webhook hosts whose URLs carry their token in the path: (domain, path that holds it).
+_TOKEN_PATHS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("hooks.slack.com", re.compile(r"/[^/]")),
+    ("discord.com", re.compile(r"/api(/v\d+)?/webhooks/", re.IGNORECASE)),
+    ("discordapp.com", re.compile(r"/api(/v\d+)?/webhooks/", re.IGNORECASE)),
+)
 
 
 class Verdict(enum.Enum):
@@ -36,8 +51,16 @@ def is_stars(value: str) -> bool:
 
 
 def parse_mask(value: str) -> tuple[str, str] | None:
-    """Split a mask `P...T` into `(P, T)`; None when the value is not of that form."""
-    found = _MASK.match(value)
+    """Split a mask `P...T` into `(P, T)`; None when the value is not of that form.
+
+    The kept tail may hold dots, even `...` (`sk-l...b.cd`, `sk-l......x` for a secret
+    ending in `...x`), so the separator is found from the end: a `...` followed by exactly
+    the 4 characters the API keeps. Failing that, a tail of 1 to 16 characters with no dot.
+    """
+    separator = len(value) - _KEPT_TAIL - len(_ELLIPSIS)
+    if separator >= 0 and value[separator:].startswith(_ELLIPSIS):
+        return value[:separator], value[-_KEPT_TAIL:]
+    found = _OTHER_TAIL.match(value)
     if found is None:
         return None
     return found.group("prefix"), found.group("tail")
@@ -72,38 +95,12 @@ def tail_mask(value: str) -> str:
     return "********"
 
 
-def _url_parts(value: str) -> tuple[str, str, str, str] | None:
-    """`("https://", userinfo, host[:port], rest)` for a URL, else None.
-
-    The user information ends at the last `@` before the path, so that a user name or
-    password holding `@` or `:` is taken whole and an `@` in the path is not taken for one.
-    A password holding `/`, `?` or `#` (not escaped, as it should be) would end the authority
-    early: `user:pass` there, with no `@`, and no port after the `:`, means exactly that, and
-    the user information then runs to the next `@`.
-    """
-    scheme_end = value.find("://")
-    if scheme_end <= 0 or not _SCHEME.fullmatch(value[:scheme_end]):
-        return None
-    start = scheme_end + 3
-    end = min((i for i in (value.find(c, start) for c in "/?#") if i >= 0), default=len(value))
-    at = value.rfind("@", start, end)
-    if at < start:
-        authority = value[start:end]
-        _, colon, after = authority.rpartition(":")
-        later = value.find("@", end)
-        if not (colon and after and not after.isdigit() and later >= 0):
-            return value[:start], "", authority, value[end:]
-        at = later
-        end = min((i for i in (value.find(c, at) for c in "/?#") if i >= 0), default=len(value))
-    return value[:start], value[start:at], value[at + 1 : end], value[end:]
-
-
 def split_url_password(value: str) -> tuple[str, str, str] | None:
     """`("https://user:", "password", "@host/path")` for a URL carrying a password, else None.
 
     A user part with no password (`https://token@host`) is taken as the secret itself.
     """
-    parts = _url_parts(value)
+    parts = split_url(value)
     if parts is None or not parts[1]:
         return None
     scheme, userinfo, host, rest = parts
@@ -117,21 +114,39 @@ def split_url_password(value: str) -> tuple[str, str, str] | None:
 
 def has_url_credentials(value: str) -> bool:
     """Whether a value is a URL carrying credentials: a user part (`https://u:pw@host`,
-    `https://token@host`), or a query parameter named like one (`?token=...`)."""
-    parts = _url_parts(value)
+    `https://token@host`), a query parameter named like one (`?token=...`, `?code=...`,
+    `?sig=...`), or a token in the path of a webhook host that puts it there (Slack,
+    Discord)."""
+    parts = split_url(value)
     if parts is None:
         return False
-    split = urlsplit(value) if parts[3] else None
+    _, userinfo, host, rest = parts
+    return bool(userinfo) or _has_secret_parameter(rest) or _has_token_path(host, rest)
+
+
+def _has_secret_parameter(rest: str) -> bool:
+    """Whether the query or fragment after the path names a credential."""
+    start = min((i for i in (rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
     # Tokens travel in queries, and in fragments too (`#access_token=...`).
-    pairs = f"{split.query}&{split.fragment}" if split else ""
-    named = any(looks_secret(name) for name, _ in parse_qsl(pairs, keep_blank_values=True))
-    return bool(parts[1]) or named
+    pairs = parse_qsl(rest[start + 1 :].replace("#", "&"), keep_blank_values=True)
+    return any(name.lower() in _SECRET_PARAMETERS or looks_secret(name) for name, _ in pairs)
+
+
+def _has_token_path(host: str, rest: str) -> bool:
+    """Whether the path is where this host's webhook URLs carry their token."""
+    name, colon, port = host.lower().rpartition(":")
+    name = (name if colon and port.isdigit() else host.lower()).rstrip(".")
+    path = rest.split("?", 1)[0].split("#", 1)[0]
+    return any(
+        (name == domain or name.endswith("." + domain)) and pattern.match(path)
+        for domain, pattern in _TOKEN_PATHS
+    )
 
 
 def mask_url(value: str) -> str:
     """A URL as it may be shown: scheme, user name and host; the secret part of the user
     information as stars, and the path and query (where tokens travel too) as `/…`."""
-    parts = _url_parts(value)
+    parts = split_url(value)
     if parts is None:
         return value
     scheme, userinfo, host, rest = parts
@@ -144,7 +159,7 @@ def mask_url(value: str) -> str:
 
 def is_masked_url(value: str) -> bool:
     """A URL already masked by `mask_url` (`https://user:****@host/…`): a pin, not a secret."""
-    parts = _url_parts(value)
+    parts = split_url(value)
     if parts is None:
         return False
     _, userinfo, _, rest = parts
@@ -172,16 +187,21 @@ def _mask_or_url(value: str) -> str | None:
     """A value already masked, as it is; a URL by its host; None for anything else."""
     if is_masked(value) or is_masked_url(value):
         return value
-    return mask_url(value) if _url_parts(value) is not None else None
+    return mask_url(value) if split_url(value) is not None else None
 
 
 def display_known(value: str) -> str:
     """The display form of a secret orsync holds in clear: a URL by its host, else its tail."""
-    return mask_url(value) if _url_parts(value) is not None else tail_mask(value)
+    return mask_url(value) if split_url(value) is not None else tail_mask(value)
 
 
 def _prefix_fits(prefix: str, secret: str) -> bool:
     return prefix == "" or is_stars(prefix) or secret.startswith(prefix)
+
+
+def _same_url(one: str, other: str) -> bool:
+    """Equal once normalized: a secret URL compares like any other (trailing `/`, host case)."""
+    return normalize_url(one) == normalize_url(other)
 
 
 def compare_clear(secret: str, live: str) -> Verdict:
@@ -191,13 +211,15 @@ def compare_clear(secret: str, live: str) -> Verdict:
     if is_masked_url(live):
         # A URL masked in a snapshot: its host can differ; the rest cannot be seen, so a
         # match is only "not verified".
-        return Verdict.UNVERIFIABLE if mask_url(secret) == live else Verdict.DIFFER
+        return Verdict.UNVERIFIABLE if _same_url(mask_url(secret), live) else Verdict.DIFFER
     mask = parse_mask(live)
     if mask is None:
-        return Verdict.MATCH if secret == live else Verdict.DIFFER
+        return Verdict.MATCH if _same_url(secret, live) else Verdict.DIFFER
     prefix, tail = mask
-    if secret.endswith(tail) and _prefix_fits(prefix, secret):
-        return Verdict.MATCH
+    # The mask is of what the API stored: the secret as written, or normalized.
+    for candidate in (secret, normalize_url(secret)):
+        if candidate.endswith(tail) and _prefix_fits(prefix, candidate):
+            return Verdict.MATCH
     return Verdict.DIFFER
 
 
@@ -205,22 +227,27 @@ def compare_pin(pin: str, live: str) -> Verdict:
     """Compare a masked pin copied from the API (`sk-l...AbCd`) with the live value."""
     if is_masked_url(pin):
         # `https://user:****@host/…` copied from a plan or snapshot: compared as shown.
-        if mask_url(live) != pin:
+        if not _same_url(mask_url(live), pin):
             return Verdict.DIFFER
         return Verdict.UNVERIFIABLE if is_masked_url(live) else Verdict.MATCH
     pin_mask = parse_mask(pin)
     if pin_mask is None or is_stars(live):
         return Verdict.UNVERIFIABLE
     live_mask = parse_mask(live)
-    if live_mask is None:
-        # The API returned the value in clear; the pin is then checked like a mask of it.
-        return compare_clear(live, pin)
-    (pin_prefix, pin_tail), (live_prefix, live_tail) = pin_mask, live_mask
+    if live_mask is not None and _masks_agree(pin_mask, live_mask):
+        return Verdict.MATCH
+    # The API returned the value in clear (a clear value may hold `...` too): the pin is
+    # then checked like a mask of it.
+    return compare_clear(live, pin)
+
+
+def _masks_agree(pin: tuple[str, str], live: tuple[str, str]) -> bool:
+    """Whether two masks may be of one secret: the same tail, and prefixes that fit."""
+    (pin_prefix, pin_tail), (live_prefix, live_tail) = pin, live
     if pin_tail != live_tail:
-        return Verdict.DIFFER
-    prefixes_agree = (
+        return False
+    return (
         pin_prefix == live_prefix
         or _prefix_fits(pin_prefix, live_prefix)
         or _prefix_fits(live_prefix, pin_prefix)
     )
-    return Verdict.MATCH if prefixes_agree else Verdict.DIFFER

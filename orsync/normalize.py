@@ -1,32 +1,67 @@
 """Canonical forms for comparison, so that only real differences count as drift.
 
 Numbers compare by value (1 == 1.0), `api_key_hashes` and `regions` as sets, `filter_rules` with
-its defaults filled in, URLs without a trailing slash and with scheme and host in lower case.
+its defaults filled in (no groups is no filter), URLs without a trailing slash and with scheme
+and host in lower case.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from orsync.destination_types import REGIONS_DEFAULT
 
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
+
+
+def split_url(value: str) -> tuple[str, str, str, str] | None:
+    """`("https://", userinfo, host[:port], rest)` for a URL, else None.
+
+    The user information ends at the last `@` before the path, so that a user name or
+    password holding `@` or `:` is taken whole and an `@` in the path is not taken for one.
+    A password holding `/`, `?` or `#` (not escaped, as it should be) would end the authority
+    early: `user:pass` there, with no `@`, and no port after the `:`, means exactly that, and
+    the user information then runs to the next `@`.
+    """
+    scheme_end = value.find("://")
+    if scheme_end <= 0 or not _SCHEME.fullmatch(value[:scheme_end]):
+        return None
+    start = scheme_end + 3
+    end = _authority_end(value, start)
+    at = value.rfind("@", start, end)
+    if at < start:
+        authority = value[start:end]
+        _, colon, after = authority.rpartition(":")
+        later = value.find("@", end)
+        if not (colon and after and not after.isdigit() and later >= 0):
+            return value[:start], "", authority, value[end:]
+        at = later
+        end = _authority_end(value, at)
+    return value[:start], value[start:at], value[at + 1 : end], value[end:]
+
+
+def _authority_end(value: str, start: int) -> int:
+    found = (value.find(c, start) for c in "/?#")
+    return min((i for i in found if i >= 0), default=len(value))
+
 
 def normalize_url(text: str) -> str:
-    """`HTTPS://Example.COM/path/` -> `https://example.com/path`; other strings unchanged."""
+    """`HTTPS://Example.COM/path/` -> `https://example.com/path`; other strings unchanged.
+
+    The user information (a user name, a password) keeps its case: only scheme and host
+    are case-insensitive. Secret URLs are normalized too, so they compare like other URLs.
+    """
     if not text.lower().startswith(("http://", "https://")):
         return text
-    try:
-        parts = urlsplit(text)
-    except ValueError:
+    parts = split_url(text)
+    if parts is None or not parts[2]:
         return text
-    if not parts.netloc:
-        return text
-    userinfo, _, hostport = parts.netloc.rpartition("@")
-    netloc = f"{userinfo}@{hostport.lower()}" if userinfo else hostport.lower()
-    path = parts.path.rstrip("/")
-    return urlunsplit((parts.scheme.lower(), netloc, path, parts.query, parts.fragment))
+    scheme, userinfo, host, rest = parts
+    path_end = min((i for i in (rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
+    user = f"{userinfo}@" if userinfo else ""
+    return scheme.lower() + user + host.lower() + rest[:path_end].rstrip("/") + rest[path_end:]
 
 
 def normalize_value(value: Any) -> Any:
@@ -85,7 +120,15 @@ def filter_rules_with_defaults(value: Any) -> Any:
 
 
 def normalize_filter_rules(value: Any) -> Any:
-    """The canonical form of `filter_rules`: defaults filled in, then values normalized."""
+    """The canonical form of `filter_rules`: defaults filled in, then values normalized.
+
+    A filter with no groups filters nothing, whatever its `enabled`: it is no filter, as null
+    is (the API may answer `{"enabled": true, "groups": []}` for a destination created without
+    one). A disabled filter that has groups stays distinct: what the API makes of it is not
+    documented.
+    """
+    if isinstance(value, Mapping) and value.get("groups") in (None, []):
+        return None
     return normalize_value(filter_rules_with_defaults(value))
 
 

@@ -47,7 +47,8 @@ def update_body(change: Change) -> tuple[dict[str, Any], list[str]]:
     sent. A key holding a mapping (`headers`) or a list is sent whole: whether PATCH merges or
     replaces inside it is not documented. So it is sent only when every value in it is known
     in clear and it covers every entry live has; otherwise it is reported as unsendable rather
-    than sent with masks, or sent in part and left to lose entries.
+    than sent with masks, or sent in part and left to lose entries. `headers` is compared
+    whole, so a live header the file leaves out is drift: it is sent as null, to go.
     """
     assert change.desired is not None
     desired = change.desired
@@ -72,13 +73,21 @@ def update_body(change: Change) -> tuple[dict[str, Any], list[str]]:
         if problem:
             unsendable.append(f"cannot update config.{key}: {problem}")
         elif key == types.HEADERS_KEY and isinstance(live_config.get(key), Mapping):
-            # Sent under the names live uses, so that a name in another case replaces it.
-            config[key] = align_header_names(live_config[key], desired.config[key])
+            config[key] = _headers_body(desired.config[key], live_config[key])
         else:
             config[key] = desired.config[key]
     if config:
         body["config"] = config
     return clear_value(body), unsendable
+
+
+def _headers_body(wanted: Mapping[str, Any], live: Mapping[str, Any]) -> dict[str, Any]:
+    """`headers` as sent: under the names live uses, so that a name in another case replaces
+    it, and null for each live header the file leaves out, which removes it whether PATCH
+    merges headers or replaces them."""
+    sent = dict(align_header_names(live, wanted))
+    sent.update({name: None for name in live if name not in sent})
+    return sent
 
 
 def _unsendable(key: str, wanted: Any, live: Any, ignore: tuple[str, ...]) -> str:
@@ -101,7 +110,8 @@ def _unsendable(key: str, wanted: Any, live: Any, ignore: tuple[str, ...]) -> st
             f"it is sent whole, and the file ignores {', '.join(inside)} inside it, which the "
             "update would overwrite"
         )
-    missing = list(_undeclared(wanted, live, f"config.{key}"))
+    # Headers are compared whole: those the file leaves out are removed, not kept.
+    missing = [] if key == types.HEADERS_KEY else list(_undeclared(wanted, live, f"config.{key}"))
     if missing:
         return (
             f"it is sent whole, and live also has {', '.join(missing)}, which the file does "

@@ -391,6 +391,7 @@ class FakeApi:
         type_limit_status: int = 409,
         headers_merge: bool = True,
         open_lists: bool = False,
+        empty_filter_as_groups: bool = False,
         port: int = 0,
     ) -> None:
         if mask_style not in MASK_STYLES:
@@ -403,6 +404,8 @@ class FakeApi:
         self.type_limit_status = type_limit_status
         self.headers_merge = headers_merge
         self.open_lists = open_lists
+        # No filter is documented as null; the server has been seen answering this instead.
+        self.empty_filter_as_groups = empty_filter_as_groups
         self.port = port
         self.requests: list[RecordedRequest] = []
         # Exceptions raised inside the fake (answered 500); a test may assert there were none.
@@ -780,7 +783,10 @@ class FakeApi:
         raise _bad("Invalid workspace_id")
 
     def _mask(self, item: Mapping[str, Any]) -> dict[str, Any]:
-        return mask_destination(item, self.mask_style)
+        shown = mask_destination(item, self.mask_style)
+        if self.empty_filter_as_groups and shown.get("filter_rules") is None:
+            shown["filter_rules"] = {"enabled": True, "groups": []}
+        return shown
 
 
 # --- HTTP plumbing -----------------------------------------------------------------------------

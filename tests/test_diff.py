@@ -19,6 +19,7 @@ from orsync.model import (
 from orsync.plan import Action, Plan
 
 SECRET = "sk-lf-0123456789AbCd"
+EXISTS = {"field": "model", "operator": "exists"}
 
 
 def paths(plan: Plan) -> list[str]:
@@ -38,7 +39,9 @@ def test_identical_is_in_sync() -> None:
         ("sampling_rate", 0.5, 1),
         ("privacy_mode", True, False),
         ("api_key_hashes", ["a"], ["a", "b"]),
-        ("filter_rules", None, {"groups": []}),
+        ("filter_rules", None, {"groups": [{"rules": [EXISTS]}]}),
+        # A disabled filter that has groups is not taken for no filter.
+        ("filter_rules", None, {"enabled": False, "groups": [{"rules": [EXISTS]}]}),
         ("broadcast_generation_cost", True, False),
     ],
 )
@@ -47,6 +50,12 @@ def test_each_field_drifts(field: str, declared: Any, actual: Any) -> None:
     assert [c.action for c in plan.changes] == [Action.UPDATE]
     (change,) = plan.changes[0].fields
     assert (change.path, change.before, change.after) == (field, actual, declared)
+
+
+@pytest.mark.parametrize("declared", [None, {"groups": []}, {"enabled": False, "groups": []}])
+@pytest.mark.parametrize("actual", [None, {"enabled": True, "groups": []}, {"groups": []}])
+def test_a_filter_with_no_groups_is_no_filter(declared: Any, actual: Any) -> None:
+    assert plan_of([desired(filter_rules=declared)], [live(filter_rules=actual)]).in_sync
 
 
 def test_absent_broadcast_flags_and_regions_take_api_defaults() -> None:
@@ -175,3 +184,29 @@ def test_ignore_covers_list_items() -> None:
     ).in_sync
     ignoring = desired("BQ", "bigquery", config, ignore=("config.endpoints",))
     assert plan_of([ignoring], [live("BQ", "bigquery", live_config)]).in_sync
+
+
+def test_headers_are_compared_whole() -> None:
+    auth = "Bearer auth-0123456789-AbCd"
+    items = [
+        live(
+            config={
+                "url": "https://h.example",
+                "headers": {"Authorization": auth, "X-Copy": "Bear...WxYz"},
+            }
+        )
+    ]
+    wanted = {
+        "url": "https://h.example",
+        "headers": {"authorization": Secret(SecretOrigin.ENV, auth)},
+    }
+    plan = plan_of([desired(config=wanted)], items)
+    (change,) = plan.changes[0].fields
+    assert (change.path, change.after, change.sensitive) == ("config.headers.X-Copy", None, True)
+    assert isinstance(change.before, Secret) and str(change.before) == "Bear...WxYz"
+    for ignored in ("config.headers.X-Copy", "config.headers"):
+        assert plan_of([desired(config=wanted, ignore=(ignored,))], items).in_sync
+    # Only `headers`: the other config keys the server adds are not drift.
+    assert plan_of(
+        [desired()], [live(config={"url": "https://hooks.example.com/in", "x": 1})]
+    ).in_sync

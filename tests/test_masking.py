@@ -8,7 +8,9 @@ from orsync.masking import (
     compare_pin,
     display_live,
     has_url_credentials,
+    is_api_mask,
     is_masked,
+    is_pin,
     mask_url,
     parse_mask,
     tail_mask,
@@ -107,6 +109,42 @@ def test_url_credentials_are_found_in_the_user_part_and_the_query() -> None:
     assert not has_url_credentials("https://hooks.example.com:8443/team/@ops")
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://fn.azurewebsites.net/api/f?code=abc",
+        "https://a.blob.core.windows.net/c?sv=2022-11-02&SIG=abc",
+        "https://h/x?signature=abc",
+        "https://h/x?key=abc",
+        "https://h/x?access_token=abc",
+        "https://h/x?api_key=abc",
+        "https://h/x#code=abc",
+        "https://hooks.slack.com/services/T0/B0/abc",
+        "https://HOOKS.SLACK.COM:443/workflows/T0/abc",
+        "https://discord.com/api/webhooks/1/abc",
+        "https://canary.discordapp.com/api/v10/webhooks/1/abc",
+        "https://abc@h/x",
+    ],
+)
+def test_url_credentials_beyond_a_password(url: str) -> None:
+    assert has_url_credentials(url)
+    assert "abc" not in mask_url(url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://hooks.slack.com",
+        "https://discord.com/channels/1/2",
+        "https://notdiscord.com/api/webhooks/1/abc",
+        "https://h/x?zipcode=1&signed=yes",
+        "https://h/code/x",
+    ],
+)
+def test_urls_without_credentials_stay_plain(url: str) -> None:
+    assert not has_url_credentials(url)
+
+
 def test_masked_urls_compare_on_what_they_show() -> None:
     secret = "https://u:pw-0123456789@h.example/x"
     assert compare_clear(secret, "https://u:****@h.example/…") is Verdict.UNVERIFIABLE
@@ -119,3 +157,56 @@ def test_masked_urls_compare_on_what_they_show() -> None:
     assert (
         compare_pin("https://u:****@h.example/…", "https://u:pw@other.example/x") is Verdict.DIFFER
     )
+
+
+# Secrets whose kept tail holds dots, and the masks the API gives them.
+DOTTED = [
+    ("sk-lf-0123456789-b.cd", "sk-l...b.cd", "b.cd"),
+    ("sk-lf-0123456789-xyz.", "sk-l...xyz.", "xyz."),
+    ("sk-lf-0123456789-yz..", "sk-l...yz..", "yz.."),
+    ("sk-lf-0123456789-...x", "sk-l......x", "...x"),
+    ("sk-lf-0123456789-....", "sk-l.......", "...."),
+]
+
+
+@pytest.mark.parametrize(("secret", "mask", "tail"), DOTTED)
+def test_a_kept_tail_may_hold_dots(secret: str, mask: str, tail: str) -> None:
+    assert parse_mask(mask) == ("sk-l", tail)
+    assert parse_mask("****..." + tail) == ("****", tail)
+    assert is_api_mask(mask) and is_pin(mask)
+    assert compare_clear(secret, mask) is Verdict.MATCH
+    assert compare_clear(secret, "****..." + tail) is Verdict.MATCH
+    assert compare_clear("sk-lf-0123456789-AbCd", mask) is Verdict.DIFFER
+    assert compare_pin(mask, mask) is Verdict.MATCH
+    assert compare_pin(mask, "****..." + tail) is Verdict.MATCH
+    assert compare_pin(mask, secret) is Verdict.MATCH
+    assert compare_pin(mask, "sk-l...WxYz") is Verdict.DIFFER
+    assert display_live(mask) == mask
+
+
+def test_a_kept_prefix_may_hold_dots_too() -> None:
+    assert parse_mask("a......WXYZ") == ("a...", "WXYZ")
+    assert compare_clear("a...0123456789WXYZ", "a......WXYZ") is Verdict.MATCH
+    # Tails of other lengths are still read, when they hold no dot.
+    assert parse_mask("sk...AB") == ("sk", "AB")
+    assert parse_mask("sk-l...AbCdEf") == ("sk-l", "AbCdEf")
+    assert parse_mask("no mask here") is None
+
+
+def test_secret_urls_compare_normalized() -> None:
+    declared = "https://user:pw-0123456789@Hooks.Example.com/x/"
+    assert (
+        compare_clear(declared, "https://user:pw-0123456789@hooks.example.com/x") is Verdict.MATCH
+    )
+    assert (
+        compare_clear(declared, "https://user:pw-0123456789@hooks.example.com/y") is Verdict.DIFFER
+    )
+    assert (
+        compare_clear(declared, "https://user:PW-0123456789@hooks.example.com/x") is Verdict.DIFFER
+    )
+    assert compare_clear(declared, "https://user:****@hooks.example.com/…") is Verdict.UNVERIFIABLE
+    live = "https://user:pw-0123456789@hooks.example.com/x"
+    assert compare_pin("https://user:****@Hooks.Example.com/…", live) is Verdict.MATCH
+    # A mask of the URL as stored, with or without what normalizing takes away.
+    assert compare_clear(declared, "http...om/x") is Verdict.MATCH
+    assert compare_clear(declared, "http...m/x/") is Verdict.MATCH

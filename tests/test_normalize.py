@@ -11,6 +11,10 @@ from orsync.normalize import normalize_field, normalize_url, normalize_value
         ("https://Example.COM/", "https://example.com"),
         ("HTTPS://api.example.com/v1/", "https://api.example.com/v1"),
         ("https://user@Host.example:8443/x", "https://user@host.example:8443/x"),
+        ("https://h.example/x/?q=1#f", "https://h.example/x?q=1#f"),
+        # User information keeps its case; only the host is lowered.
+        ("https://user:PassWord@Hooks.Example.com/x/", "https://user:PassWord@hooks.example.com/x"),
+        ("https://bot:Sup3r/1X@Hook.Example.com/x/", "https://bot:Sup3r/1X@hook.example.com/x"),
         ("not a url/", "not a url/"),
         ("{prefix}/{date}", "{prefix}/{date}"),
     ],
@@ -52,3 +56,14 @@ def test_filter_rules_defaults_filled_in() -> None:
         "groups": [{"rules": [{"field": "user_id", "operator": "exists", "value": None}]}]
     }
     assert normalize_field("filter_rules", exists) == normalize_field("filter_rules", exists_null)
+
+
+def test_a_filter_with_no_groups_is_no_filter() -> None:
+    none = normalize_field("filter_rules", None)
+    assert normalize_field("filter_rules", {"enabled": True, "groups": []}) == none
+    assert normalize_field("filter_rules", {"groups": []}) == none
+    assert normalize_field("filter_rules", {"enabled": False, "groups": []}) == none
+    group = {"rules": [{"field": "model", "operator": "equals", "value": "x"}]}
+    disabled = normalize_field("filter_rules", {"enabled": False, "groups": [group]})
+    assert disabled != none
+    assert disabled != normalize_field("filter_rules", {"groups": [group]})
