@@ -43,6 +43,9 @@ def read_destination_config(
             config[key] = _unknown_type_value(child, type_name, (key,))
         elif types.is_secret_key(type_name, key):
             config[key] = read_secret(child)
+        elif known.keys[key].values and _spelled_out(child):
+            # A closed list: the API refuses anything else, so a typo is caught here.
+            config[key] = child.choice(known.keys[key].values, f"{type_name} {key}")
         else:
             config[key] = _single_value(child)
     for key in known.required_keys() if known is not None else ():
@@ -52,6 +55,11 @@ def read_destination_config(
                 "and apply will refuse to create this destination without it"
             )
     return config
+
+
+def _spelled_out(node: ConfigNode) -> bool:
+    """A string the file writes out, not built from variables (checked where it is used)."""
+    return isinstance(node.value, str) and not node.expansion().variables
 
 
 def read_secret(node: ConfigNode) -> Secret:

@@ -208,6 +208,12 @@ def is_secret_key(type_name: str, key: str) -> bool:
     return known is None and looks_secret(key)
 
 
+def is_server_made(type_name: str, key: str) -> bool:
+    """Whether `config.<key>` is made by the server: compared when declared, never sent."""
+    known = TYPES.get(type_name)
+    return known is not None and key in known.keys and known.keys[key].server_made
+
+
 def documented_default(type_name: str, key: str) -> tuple[bool, Any]:
     """`(True, value)` when the documentation names a default for `config.<key>`."""
     known = TYPES.get(type_name)

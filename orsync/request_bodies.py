@@ -17,6 +17,15 @@ from orsync.normalize import align_header_names
 from orsync.plan import Change
 from orsync.sensitive import clear_value, flatten_config, has_unknown_secret, public_value
 
+SERVER_MADE_UPDATE = (
+    "is made by OpenRouter and cannot be changed: write the live value (the plan shows it) "
+    "in the file, or leave the key out"
+)
+SERVER_MADE_CREATE = (
+    "is made by OpenRouter when the destination is saved and cannot be set: leave it out to "
+    "create the destination, then copy the live value from `orsync plan`"
+)
+
 
 def unknown_secrets(config: Mapping[str, Any]) -> list[str]:
     """`config.x is <mask>` for every secret inside that orsync does not know in clear."""
@@ -36,7 +45,10 @@ def create_body(desired: DesiredDestination) -> dict[str, Any]:
     if desired.workspace_id is not None:
         body["workspace_id"] = desired.workspace_id
     body.update({k: clear_value(v) for k, v in desired.fields.items()})
-    body["config"] = clear_value(dict(desired.config))
+    sendable = {
+        k: v for k, v in desired.config.items() if not types.is_server_made(desired.type, k)
+    }
+    body["config"] = clear_value(sendable)
     return body
 
 
@@ -66,6 +78,9 @@ def update_body(change: Change) -> tuple[dict[str, Any], list[str]]:
         if key in seen:
             continue
         seen.add(key)
+        if types.is_server_made(desired.type, key):
+            unsendable.append(f"config.{key} {SERVER_MADE_UPDATE}")
+            continue
         live_value = live_config.get(key)
         if key == types.HEADERS_KEY:
             live_value = align_header_names(desired.config[key], live_value)

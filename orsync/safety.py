@@ -11,7 +11,7 @@ from orsync import defaults
 from orsync import destination_types as types
 from orsync.errors import ApplyError, SafetyError
 from orsync.plan import Action, Plan
-from orsync.request_bodies import unknown_secrets, update_body
+from orsync.request_bodies import SERVER_MADE_CREATE, unknown_secrets, update_body
 
 
 def safety_problem(plan: Plan, max_deletes: int = defaults.MAX_DELETES) -> str | None:
@@ -56,6 +56,9 @@ def check_feasible(plan: Plan) -> None:
             for key in spec.required_keys() if spec else ():
                 if key not in desired.config:
                     problems.append(f"{where}: config.{key} is required to create: declare it")
+            for key in desired.config:
+                if types.is_server_made(desired.type, key):
+                    problems.append(f"{where}: config.{key} {SERVER_MADE_CREATE}")
         elif change.action is Action.UPDATE:
             problems.extend(f"{where}: {issue}" for issue in update_body(change)[1])
     if problems:
