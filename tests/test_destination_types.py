@@ -16,7 +16,7 @@ from orsync.errors import ConfigError
 
 # --- documented defaults -------------------------------------------------------------------
 
-DEFAULTED = {
+DEFAULTED: dict[str, dict[str, str | None]] = {
     "snowflake": {"account": "acme-x1", "token": None},
     "s3": {"bucketName": "traces"},
 }
