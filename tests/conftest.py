@@ -24,6 +24,12 @@ from orsync.cli import main
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# Secrets the end-to-end tests write into configs and live state: never to be printed.
+PASSWORD = "hunter2-very-secret-pw"
+TOKEN = "Bearer team-token-0123456789-WxYz"
+SECRET = "sk-lf-secret-0123456789-AbCd"
+
+
 @dataclass(frozen=True)
 class Result:
     """What one run of `orsync` did."""
@@ -135,3 +141,10 @@ def fake() -> Iterator[FakeApi]:
 @pytest.fixture
 def orsync(tmp_path: Path, fake: FakeApi) -> Orsync:
     return Orsync(tmp_path, fake)
+
+
+def apply(orsync: Orsync, *args: str, env: dict[str, str] | None = None) -> Result:
+    """`orsync apply --auto-approve ARGS`, checked never to print the shared test secrets."""
+    result = orsync("apply", "--auto-approve", *args, env=env)
+    result.assert_hides([PASSWORD, TOKEN, SECRET])
+    return result

@@ -1,0 +1,45 @@
+"""Refusals and odd answers from the API, end to end: limits, implausible listings."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import Orsync
+from fake_api import FakeApi
+
+
+def test_a_create_over_the_type_limit_says_what_to_do(orsync: Orsync) -> None:
+    with FakeApi(type_limit=1) as api:
+        api.add_destination(
+            {"name": "old", "type": "webhook", "config": {"url": "https://o.example"}}
+        )
+        orsync.write_config("""
+            version: 1
+            workspaces:
+              - unmanaged: delete
+                destinations:
+                  - {name: new, type: webhook, config: {url: "https://n.example"}}
+            """)
+        result = orsync("apply", "--auto-approve", env={"ORSYNC_BASE_URL": api.base_url})
+        assert result.code == 1
+        assert "409" in result.stderr and "delete a webhook destination first" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        ('{"data": [], "total_count": -1}', "total_count is -1"),
+        (
+            '{"data": [{"id": "a", "name": "a", "type": "webhook", "enabled": true, '
+            '"sampling_rate": 1, "privacy_mode": false, "config": {}}], "total_count": 10000000}',
+            "more pages than orsync will read",
+        ),
+    ],
+)
+def test_implausible_lists_fail_fast(
+    orsync: Orsync, fake: FakeApi, body: str, fragment: str
+) -> None:
+    orsync.write_config("version: 1\ndestinations: []\n")
+    fake.fail(method="GET", status=200, body=body, times=10)
+    result = orsync("plan")
+    assert result.code == 1 and fragment in result.stderr, result.output
+    assert len(fake.requests) < 10
