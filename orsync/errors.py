@@ -82,12 +82,13 @@ def format_location(file: str, line: int | None, path: str, problem: str) -> str
 
 def internal_error_message(exc: BaseException) -> str:
     """An unexpected exception as its type and where it was raised, never its arguments
-    (they may hold a request body, and so secrets)."""
+    (they may hold a request body, and so secrets): `internal error: KeyError at
+    orsync/diff.py:120`, the place being the last frame inside orsync."""
+    package = os.path.dirname(os.path.abspath(__file__))
     frames = traceback.extract_tb(exc.__traceback__)
-    ours = [f for f in frames if f"{os.sep}orsync{os.sep}" in f.filename] or frames
+    ours = [f for f in frames if os.path.abspath(f.filename).startswith(package + os.sep)]
     where = ""
     if ours:
-        path = ours[-1].filename
-        tail = path[path.rfind(f"{os.sep}orsync{os.sep}") + 1 :]
-        where = f" at {tail}:{ours[-1].lineno}"
+        relative = os.path.relpath(os.path.abspath(ours[-1].filename), os.path.dirname(package))
+        where = f" at {relative}:{ours[-1].lineno}"
     return f"internal error: {type(exc).__name__}{where} (run with -v for details)"

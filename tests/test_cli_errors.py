@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
@@ -285,3 +286,38 @@ def test_a_key_with_control_characters_is_refused_without_echo(configured: Orsyn
 
 def test_malformed_base_url_is_one_clear_line(configured: Orsync) -> None:
     failed(configured("plan", "--base-url", "http://[::1:8080", env=ENV), "not a valid URL")
+
+
+def test_an_internal_error_names_its_type_and_place_never_its_arguments(
+    orsync: Orsync, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever an unexpected exception holds (a request body, say) never reaches the
+    terminal: its type and place do, and `-v` adds a traceback cleaned of every secret."""
+    import orsync.commands.plan as plan_command
+    from orsync.commands.inputs import load_desired
+
+    secret = "sk-lf-secret-internal-0123456789"
+    orsync.write_config("""
+        version: 1
+        destinations:
+          - name: LF
+            type: langfuse
+            config: {publicKey: "${LF_PUBLIC}", secretKey: "${LF_SECRET}"}
+        """)
+
+    def broken(config_path: str, *_: object, **__: object) -> None:
+        load_desired(config_path)  # reads the secrets, as a real run does
+        raise RuntimeError(f"could not send {{'secretKey': '{secret}'}}")
+
+    monkeypatch.setattr(plan_command, "run_plan", broken)
+    env = {"LF_PUBLIC": "pk-lf-public-0000000000", "LF_SECRET": secret}
+    result = orsync("plan", env=env)
+    assert result.code == 1
+    assert re.fullmatch(
+        r"Error: internal error: RuntimeError at orsync/cli\.py:\d+ \(run with -v for details\)\n",
+        result.stderr,
+    )
+    verbose = orsync("plan", "-v", env=env)
+    assert verbose.code == 1
+    assert "Traceback" in verbose.stderr and "could not send {'secretKey': '***'}" in verbose.stderr
+    verbose.assert_hides([secret])
