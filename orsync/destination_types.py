@@ -1,15 +1,18 @@
 """The table of destination types and their config keys, and the top-level destination fields.
 
-Data, not branches: everything type-specific in orsync (the loader, the diff, apply) reads this
-table. Defaults are the ones the API documentation names; whether the server fills them in is
-not known, so a declared default matches an absent key and a filled-in default matches a key
-the file leaves out (docs/config.md).
+Data, not branches: the table itself is `destination_types.toml`, and everything type-specific
+in orsync (the loader, the diff, apply) reads it from here. Defaults are the ones the API
+documentation names; whether the server fills them in is not known, so a declared default
+matches an absent key and a filled-in default matches a key the file leaves out
+(docs/config.md).
 """
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 
@@ -42,138 +45,39 @@ class DestinationType:
         return tuple(k.name for k in self.keys.values() if k.required)
 
 
-def _required(name: str, *, secret: bool = False) -> ConfigKey:
-    return ConfigKey(name, required=True, secret=secret)
+_KEY_FIELDS = frozenset({"required", "secret", "default", "values", "server_made"})
 
 
-def _secret(name: str) -> ConfigKey:
-    return ConfigKey(name, secret=True)
+def _config_key(type_name: str, name: str, spec: Mapping[str, Any]) -> ConfigKey:
+    unknown = set(spec) - _KEY_FIELDS
+    if unknown:
+        raise ValueError(f"destination_types.toml: {type_name}.{name}: unknown {sorted(unknown)}")
+    return ConfigKey(
+        name,
+        required=bool(spec.get("required", False)),
+        secret=bool(spec.get("secret", False)),
+        default=spec.get("default"),
+        has_default="default" in spec,
+        values=tuple(spec.get("values", ())),
+        server_made=bool(spec.get("server_made", False)),
+    )
 
 
-def _optional(name: str, *values: str) -> ConfigKey:
-    return ConfigKey(name, values=values)
+def _load_types() -> dict[str, DestinationType]:
+    """The table in destination_types.toml, beside this module: data a person reads at a glance."""
+    table = tomllib.loads(Path(__file__).with_name("destination_types.toml").read_text("utf-8"))
+    return {
+        type_name: DestinationType(
+            type_name, {name: _config_key(type_name, name, spec) for name, spec in keys.items()}
+        )
+        for type_name, keys in table.items()
+    }
 
-
-def _default(name: str, default: Any, *values: str) -> ConfigKey:
-    return ConfigKey(name, default=default, has_default=True, values=values)
-
-
-def _type(name: str, *keys: ConfigKey) -> DestinationType:
-    return DestinationType(name, {key.name: key for key in keys})
-
-
-_TYPE_LIST = (
-    _type(
-        "arize",
-        _required("apiKey", secret=True),
-        _required("spaceKey", secret=True),
-        _required("modelId"),
-        _default("baseUrl", "https://otlp.arize.com"),
-    ),
-    _type(
-        "braintrust",
-        _required("apiKey", secret=True),
-        _required("projectId"),
-        _default("baseUrl", "https://api.braintrust.dev"),
-    ),
-    _type(
-        "clickhouse",
-        _required("host"),
-        _required("database"),
-        _required("username"),
-        _required("password", secret=True),
-        _default("table", "OPENROUTER_TRACES"),
-        _default("shouldIncludeCacheWriteTokens", False),
-    ),
-    _type(
-        "datadog",
-        _required("apiKey", secret=True),
-        _required("mlApp"),
-        _default("url", "https://api.datadoghq.com"),
-    ),
-    _type(
-        "grafana",
-        _required("apiKey", secret=True),
-        _required("instanceId"),
-        _default("baseUrl", "https://otlp-gateway-prod-us-west-0.grafana.net"),
-    ),
-    _type(
-        "langfuse",
-        _required("publicKey", secret=True),
-        _required("secretKey", secret=True),
-        _default("baseUrl", "https://us.cloud.langfuse.com"),
-    ),
-    _type(
-        "langsmith",
-        _required("apiKey", secret=True),
-        _default("endpoint", "https://api.smith.langchain.com"),
-        _default("project", "main"),
-        _optional("workspaceId"),
-    ),
-    _type(
-        "newrelic",
-        _required("licenseKey", secret=True),
-        _default("region", "us", "us", "eu"),
-    ),
-    _type(
-        "opik",
-        _required("apiKey", secret=True),
-        _required("workspace"),
-        _required("projectName"),
-    ),
-    _type("otel-collector", _required("endpoint")),
-    _type(
-        "posthog",
-        _required("apiKey", secret=True),
-        _default("endpoint", "https://us.i.posthog.com"),
-    ),
-    _type(
-        "ramp",
-        _required("apiKey", secret=True),
-        _default("baseUrl", "https://api.ramp.com/developer/v1/ai-usage/openrouter"),
-    ),
-    _type(
-        "s3",
-        _required("bucketName"),
-        _secret("accessKeyId"),
-        _secret("secretAccessKey"),
-        _secret("sessionToken"),
-        _default("authMode", "access_keys", "access_keys", "iam_role"),
-        _optional("provider", "aws", "cloudflare_r2", "gcs", "other"),
-        _optional("roleArn"),
-        # Made by OpenRouter when the destination is saved; an IAM trust policy depends on
-        # it, so it is worth comparing, but it cannot be set.
-        ConfigKey("externalId", server_made=True),
-        _optional("region"),
-        _optional("endpoint"),
-        _default("prefix", "openrouter-traces"),
-        _default("pathTemplate", "{prefix}/{date}"),
-    ),
-    _type("sentry", _required("dsn", secret=True), _required("otlpEndpoint")),
-    _type(
-        "snowflake",
-        _required("account"),
-        _required("token", secret=True),
-        _default("database", "SNOWFLAKE_LEARNING_DB"),
-        _default("schema", "PUBLIC"),
-        _default("table", "OPENROUTER_TRACES"),
-        _default("warehouse", "COMPUTE_WH"),
-        _default("shouldIncludeCacheWriteTokens", False),
-    ),
-    _type(
-        "weave",
-        _required("apiKey", secret=True),
-        _required("entity"),
-        _required("project"),
-        _default("baseUrl", "https://trace.wandb.ai"),
-    ),
-    _type("webhook", _required("url"), _default("method", "POST", "POST", "PUT")),
-)
 
 # Every type also takes `headers` (string map, values treated as secret); see HEADERS_KEY.
 HEADERS_KEY = "headers"
 
-TYPES: Mapping[str, DestinationType] = {kind.name: kind for kind in _TYPE_LIST}
+TYPES: Mapping[str, DestinationType] = _load_types()
 
 # For types orsync does not know, a key whose name has one of these words is treated as secret,
 # so that a new type's credentials are never printed.
