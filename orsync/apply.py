@@ -1,24 +1,24 @@
 """Carry out a Plan through the API: creates, then updates, replaces and deletes, in that order.
 
 The checks made before (safety.py) and the bodies sent (request_bodies.py) live apart. A
-create is never retried blindly: after an error the workspace is listed again, and a
-destination of that name and type that was not there before counts as created.
+create is never retried, and never made for a name that is live or may be (create_check.py):
+a create whose answer never came is checked by listing over a settle period, and reported as
+unknown when it still cannot be told.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from orsync import defaults
+from orsync.create_check import LiveNames, NameTakenError, OutcomeUnknownError, create_once
 from orsync.errors import ApiError, ApplyError, OrsyncError
-from orsync.model import DesiredDestination
 from orsync.plan import Action, Change, Plan
-from orsync.request_bodies import create_body, update_body
+from orsync.request_bodies import update_body
 from orsync.sensitive import redact
 
-# Answers that say a create certainly did not happen; after anything else it may have.
-_CERTAIN_FAILURES = frozenset({400, 401, 403, 404, 409, 422})
 _ORDER = (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE)
 
 
@@ -35,24 +35,33 @@ class DestinationsApi(Protocol):
 
 @dataclass
 class ApplyReport:
-    """What apply did, what failed, and what it did not try."""
+    """What apply did, what failed, what it cannot tell, and what it did not try."""
 
     done: list[str] = field(default_factory=list)
     failed: str | None = None
+    # The step whose answer never came and whose effect the listings did not show.
+    unknown: str | None = None
     not_tried: list[str] = field(default_factory=list)
     interrupted: bool = False
     next_step: str = "run `orsync apply` again to finish"
 
     @property
+    def stopped(self) -> bool:
+        return self.interrupted or self.failed is not None or self.unknown is not None
+
+    @property
     def complete(self) -> bool:
-        return self.failed is None and not self.interrupted and not self.not_tried
+        return not self.stopped and not self.not_tried
 
     def stopped_text(self) -> str:
-        """One paragraph for a run that did not complete: done, failed, not tried, what next."""
+        """One paragraph for a run that did not complete: done, failed or unknown, not tried,
+        what next."""
         parts = ["apply stopped" + (" on interrupt" if self.interrupted else "")]
         parts.append("done: " + ("; ".join(self.done) or "nothing"))
         if self.failed:
             parts.append(f"failed: {self.failed}")
+        if self.unknown:
+            parts.append(self.unknown)
         parts.append("not tried: " + ("; ".join(self.not_tried) or "nothing"))
         parts.append(self.next_step)
         return ". ".join(parts)
@@ -74,14 +83,16 @@ def change_label(change: Change) -> str:
 # Carrying out -----------------------------------------------------------------------------
 
 Step = tuple[str, Callable[[], str]]
+# Creates a destination unless its name is taken; returns a note for the report.
+Creator = Callable[[Change], str]
 
 
-def _steps(change: Change, client: DestinationsApi) -> list[Step]:
+def _steps(change: Change, client: DestinationsApi, create: Creator) -> list[Step]:
     """The requests of one change; a replace is two steps, so a report can say which ran."""
     desired, ident = change.desired, change.id
     if change.action is Action.CREATE:
         assert desired is not None
-        return [(change_label(change), lambda: _create(desired, client))]
+        return [(change_label(change), lambda: create(change))]
     if change.action is Action.UPDATE:
         assert ident is not None
         return [(change_label(change), lambda: _update(ident, change, client))]
@@ -91,7 +102,7 @@ def _steps(change: Change, client: DestinationsApi) -> list[Step]:
         return [
             (
                 f"{change_label(change)}: create the new {desired.type}",
-                lambda: _create(desired, client),
+                lambda: create(change),
             ),
             (f"{change_label(change)}: delete the old {old_type}", lambda: _delete(ident, client)),
         ]
@@ -106,15 +117,26 @@ def apply_plan(
     report: ApplyReport | None = None,
     progress: Callable[[str], None] = lambda _: None,
     should_stop: Callable[[], bool] = lambda: False,
+    check_waits: Sequence[float] | None = None,
 ) -> ApplyReport:
-    """Carry out every actionable change in order; stop at the first failure or on request.
+    """Carry out every actionable change in order; stop at the first failure, at a create
+    whose outcome is unknown, or on request.
 
     `report` is filled in as steps run, so a caller interrupted mid-way still has it.
+    `check_waits`: seconds before each listing that looks for a create whose answer never
+    came (default: defaults.CREATE_CHECK_WAITS).
     """
     report = ApplyReport() if report is None else report
     changes = actionable(plan)
+    waits = defaults.CREATE_CHECK_WAITS if check_waits is None else check_waits
+    names = LiveNames(client, [c.id for c in plan.changes if c.id is not None])
+
+    def create(change: Change) -> str:
+        assert change.desired is not None
+        return create_once(change.desired, client, names, waits)
+
     for index, change in enumerate(changes):
-        steps = _steps(change, client)
+        steps = _steps(change, client, create)
         for position, (label, run) in enumerate(steps):
             notes = ""
             if should_stop():
@@ -122,10 +144,13 @@ def apply_plan(
             else:
                 try:
                     notes = run()
+                except OutcomeUnknownError as exc:
+                    report.unknown = f"{label}: unknown whether it took effect ({exc})"
+                    report.next_step = _UNKNOWN_NEXT_STEP
                 except (ApiError, ApplyError) as exc:
                     report.failed = f"{label}: {redact(str(exc))}"
                     report.next_step = _next_step(exc, change, position, changes[index + 1 :])
-            if report.interrupted or report.failed is not None:
+            if report.stopped:
                 report.not_tried = _untried(change, steps, position, report.interrupted)
                 report.not_tried += [change_label(c) for c in changes[index + 1 :]]
                 return report
@@ -134,8 +159,17 @@ def apply_plan(
     return report
 
 
+# A rerun at once could create the destination a second time, should the first land later.
+_UNKNOWN_NEXT_STEP = (
+    "the API may still be making it: run `orsync plan` in a minute to see whether it "
+    "appeared before applying again"
+)
+
+
 def _next_step(error: OrsyncError, change: Change, position: int, later: list[Change]) -> str:
     """What a person should do after a failed step: a rerun only helps when nothing refused."""
+    if isinstance(error, NameTakenError):
+        return "run `orsync plan` again to see live as it is now, then apply"
     pinned = change.desired is not None and change.desired.id is not None
     if change.action is Action.REPLACE and position == 1 and not pinned:
         # Without a pin the next plan cannot tell the old half from a destination made
@@ -179,25 +213,3 @@ def _update(ident: str, change: Change, client: DestinationsApi) -> str:
 
 def _delete(ident: str, client: DestinationsApi) -> str:
     return "" if client.delete_destination(ident) else "it was already gone"
-
-
-def _create(desired: DesiredDestination, client: DestinationsApi) -> str:
-    """POST once; on an uncertain failure, list again to see whether it took effect.
-
-    The plan creates only names that were not live (a replace: not live with this type), so a
-    destination of this name and type found now is the one this POST made.
-    """
-    try:
-        client.create_destination(create_body(desired))
-        return ""
-    except ApiError as exc:
-        if exc.status in _CERTAIN_FAILURES:
-            raise
-        for item in client.list_destinations(desired.workspace_id):
-            if (
-                isinstance(item, dict)
-                and item.get("name") == desired.name
-                and item.get("type") == desired.type
-            ):
-                return "the API answered an error, but the destination was created"
-        raise

@@ -15,3 +15,6 @@ CONCURRENCY = 8
 PAGE_CONCURRENCY = 4
 # Items asked for per page (the API's maximum).
 PAGE_LIMIT = 100
+# Seconds to wait before each listing that looks for a create whose answer never came (a
+# timeout, a dropped connection, a 5xx): the server may still be finishing it.
+CREATE_CHECK_WAITS = (0.0, 0.5, 1.0, 2.0)

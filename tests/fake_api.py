@@ -146,9 +146,7 @@ class _Fault:
     drop_connection: bool
 
     def matches(self, method: str, path: str) -> bool:
-        return (self.method is None or self.method == method) and (
-            self.path_contains is None or self.path_contains in path
-        )
+        return _request_matches(self.method, self.path_contains, method, path)
 
     @property
     def only_slow(self) -> bool:
@@ -164,6 +162,23 @@ class _Fault:
                 phrase = "Error"
             return _error(self.status, f"Injected fault: {phrase}", headers)
         return _Response(self.status, self.body.encode(), self.content_type, headers)
+
+
+@dataclass
+class _Hook:
+    method: str | None
+    path_contains: str | None
+    # Matching requests still to arrive before the one the action runs before.
+    remaining: int
+    action: Callable[[], None]
+
+
+def _request_matches(
+    method: str | None, path_contains: str | None, got_method: str, got_path: str
+) -> bool:
+    return (method is None or method == got_method) and (
+        path_contains is None or path_contains in got_path
+    )
 
 
 class _ApiError(Exception):
@@ -416,6 +431,7 @@ class FakeApi:
         self._items: dict[str, dict[str, dict[str, Any]]] = {}
         self._owner: dict[str, str] = {}
         self._faults: list[_Fault] = []
+        self._hooks: list[_Hook] = []
         self._connections: set[socket.socket] = set()
         self._stopping = threading.Event()
         self._server: _Server | None = None
@@ -498,6 +514,11 @@ class FakeApi:
             stored = self._store_locked(item, workspace)
             return copy.deepcopy(stored)
 
+    def remove_destination(self, destination_id: str) -> None:
+        """Delete a destination at once, as someone else acting on the workspace would."""
+        with self._lock:
+            self._delete_locked(destination_id)
+
     def destinations(self, workspace_id: str | None = None) -> list[dict[str, Any]]:
         """Deep copies of the stored, unmasked items of a workspace, in list order."""
         with self._lock:
@@ -532,7 +553,9 @@ class FakeApi:
 
         `path_contains` is matched against the path without its query. Faults come before
         auth, as from a proxy in front. `status=200` with no `body` and a `delay` only slows
-        the answer. `after_effect` carries out the request first, then answers the fault;
+        the answer: the request is carried out after the delay, so a client that timed out
+        meanwhile sees its create take effect later, as a server finishing work the client
+        gave up on. `after_effect` carries out the request first, then answers the fault;
         `drop_connection` closes the socket without an answer.
         """
         if times < 1:
@@ -557,13 +580,38 @@ class FakeApi:
         with self._lock:
             self._faults.clear()
 
+    def before_request(
+        self,
+        action: Callable[[], None],
+        *,
+        method: str | None = None,
+        path_contains: str | None = None,
+        nth: int = 1,
+    ) -> None:
+        """Run `action` once, when the `nth` request matching method and path (counted from
+        now) arrives, before that request is answered: a change someone else makes at a
+        chosen moment, such as between two page reads or between a plan and its apply.
+        """
+        if nth < 1:
+            raise ValueError("nth must be >= 1")
+        hook = _Hook(method.upper() if method else None, path_contains, nth, action)
+        with self._lock:
+            self._hooks.append(hook)
+
     # -- serving (called from handler threads) --
 
     def _respond(self, request: RecordedRequest, body_is_json: bool) -> _Response | None:
         """Record a request and answer it, applying faults; None means drop the connection."""
         with self._lock:
             self.requests.append(request)
+            due = self._take_hooks_locked(request.method, request.path)
             fault = self._take_fault_locked(request.method, request.path)
+        for hook in due:
+            # Outside the lock: an action changes state through the public helpers.
+            try:
+                hook.action()
+            except Exception:
+                self.server_errors.append(traceback.format_exc())
         if fault is None:
             return self._handle(request, body_is_json)
         real = self._handle(request, body_is_json) if fault.after_effect else None
@@ -583,6 +631,16 @@ class FakeApi:
                 self._connections.add(connection)
             else:
                 self._connections.discard(connection)
+
+    def _take_hooks_locked(self, method: str, path: str) -> list[_Hook]:
+        due = []
+        for hook in list(self._hooks):
+            if _request_matches(hook.method, hook.path_contains, method, path):
+                hook.remaining -= 1
+                if hook.remaining == 0:
+                    self._hooks.remove(hook)
+                    due.append(hook)
+        return due
 
     def _take_fault_locked(self, method: str, path: str) -> _Fault | None:
         for fault in self._faults:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from builders import env, pin, plan_of
-from fake_api import MANAGEMENT_KEY, FakeApi
+from fake_api import DEFAULT_WORKSPACE_ID, MANAGEMENT_KEY, FakeApi
 
 from orsync.api import ApiClient, RetryPolicy
 from orsync.apply import apply_plan
@@ -20,7 +21,7 @@ from orsync.model import (
     Source,
     UnmanagedPolicy,
 )
-from orsync.plan import Plan
+from orsync.plan import Action, Plan
 from orsync.request_bodies import create_body, update_body
 from orsync.safety import check_feasible, check_safety
 
@@ -345,3 +346,177 @@ def test_a_delete_of_what_is_already_gone(fake: FakeApi, client: ApiClient) -> N
     assert client.delete_destination(ident)
     report = apply_plan(plan, client)
     assert report.complete and report.done[0].endswith("(it was already gone)")
+
+
+# Creates whose answer never came, and names that are live since the plan ------------------
+
+QUICK_CHECKS = (0.0, 0.1)
+
+
+@pytest.fixture
+def impatient(fake: FakeApi) -> Iterator[ApiClient]:
+    """A client that stops waiting for an answer after 0.2 s."""
+    retry = RetryPolicy(base_delay=0.01)
+    with ApiClient(fake.base_url, MANAGEMENT_KEY, timeout=0.2, retry=retry) as api:
+        yield api
+
+
+def wait_until(condition: Callable[[], object], seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never held"
+        time.sleep(0.02)
+
+
+def test_a_create_that_lands_after_the_client_gave_up_is_found(
+    fake: FakeApi, client: ApiClient, impatient: ApiClient
+) -> None:
+    plan = plan_against(client, [declared("New")])
+    # The server makes the destination 0.6 s after the POST came; orsync gave up at 0.2 s.
+    fake.fail(method="POST", status=200, delay=0.6)
+    report = apply_plan(plan, impatient, check_waits=(0.0, 0.3, 0.6, 1.2))
+    assert report.complete, report.stopped_text()
+    assert report.done == [
+        "create webhook 'New' (the API gave no success answer, but the destination was created)"
+    ]
+    assert [d["name"] for d in fake.destinations()] == ["New"]
+    assert sent(fake) == [("POST", "New")]
+
+
+@pytest.mark.parametrize(
+    ("fault", "cause"),
+    [
+        ({"status": 200, "delay": 1.5}, "the API did not answer in time"),
+        ({"status": 502}, "the API answered 502"),
+        ({"status": 500, "drop_connection": True}, "could not reach the API"),
+    ],
+    ids=["timeout", "5xx", "dropped"],
+)
+def test_a_create_the_listings_do_not_show_is_reported_unknown(
+    fake: FakeApi,
+    client: ApiClient,
+    impatient: ApiClient,
+    fault: dict[str, Any],
+    cause: str,
+) -> None:
+    wanted = [declared("New"), declared("Later")]
+    plan = plan_against(client, wanted)
+    fake.fail(method="POST", **fault)
+    report = apply_plan(plan, impatient, check_waits=QUICK_CHECKS)
+    assert report.failed is None and not report.complete
+    assert report.unknown is not None
+    assert report.unknown.startswith("create webhook 'New': unknown whether it took effect (")
+    assert cause in report.unknown and "not listed by 2 of 2 checks over 0.1 s" in report.unknown
+    assert report.not_tried == ["create webhook 'Later'"]
+    text = report.stopped_text()
+    assert "done: nothing. create webhook 'New': unknown whether it took effect" in text
+    # A rerun at once could make a second one, should the first land later.
+    assert "run `orsync plan` in a minute to see whether it appeared" in text
+    assert "run `orsync apply` again" not in text
+    assert sent(fake) == [("POST", "New")]
+    if fault["status"] == 200:
+        wait_until(fake.destinations)
+        assert [c.name for c in plan_against(client, wanted).changes] == ["Later"]
+
+
+@pytest.mark.parametrize("status", [409, 429])
+def test_a_refused_create_is_a_failure_not_an_unknown(
+    fake: FakeApi, client: ApiClient, status: int
+) -> None:
+    plan = plan_against(client, [declared("New")])
+    fake.fail(method="POST", status=status)
+    before = len(fake.requests)
+    report = apply_plan(plan, client, check_waits=QUICK_CHECKS)
+    assert report.unknown is None
+    assert report.failed is not None and str(status) in report.failed
+    # The answer says nothing was made: no listing to look for it.
+    assert [r.method for r in fake.requests[before:]] == ["GET", "POST"]
+    assert fake.destinations() == []
+
+
+def test_a_check_that_cannot_list_is_reported(
+    fake: FakeApi, client: ApiClient, impatient: ApiClient
+) -> None:
+    plan = plan_against(client, [declared("New")])
+    fake.fail(method="POST", status=504)
+    # Listing works before the create, and fails from the create on.
+    fake.before_request(lambda: fake.fail(method="GET", status=500, times=100), method="POST")
+    report = apply_plan(plan, impatient, check_waits=QUICK_CHECKS)
+    assert report.unknown is not None
+    assert "not listed by 0 of 2 checks over 0.1 s (a check failed: GET" in report.unknown
+    assert "500" in report.unknown
+
+
+def test_one_apply_never_creates_a_name_twice(fake: FakeApi, client: ApiClient) -> None:
+    # The config loader refuses a name declared twice; apply does not rely on it.
+    otel = {"endpoint": "https://otel.example.com"}
+    plan = plan_against(client, [declared("Twin"), declared("Twin", "otel-collector", otel)])
+    assert [c.action for c in plan.changes] == [Action.CREATE, Action.CREATE]
+    report = apply_plan(plan, client)
+    assert report.failed == (
+        "create otel-collector 'Twin': destination 'Twin' was created earlier in this apply, "
+        "so it was not created"
+    )
+    assert sent(fake) == [("POST", "Twin")]
+
+
+def test_a_destination_missed_between_pages_is_not_created_again(
+    fake: FakeApi, client: ApiClient
+) -> None:
+    fake.max_page_size = 2
+    first = seed(fake, "A")
+    seed(fake, "B")
+    seed(fake, "X")
+
+    def race() -> None:
+        # Between the plan's two page reads: total_count stays 3, and X moves onto the
+        # first page, which was read already.
+        fake.remove_destination(first)
+        seed(fake, "Z")
+
+    fake.before_request(race, method="GET", nth=2)
+    plan = plan_against(client, [declared("New"), declared("X"), declared("Last")])
+    creates = [c.name for c in plan.changes if c.action is Action.CREATE]
+    assert creates == ["New", "X", "Last"]
+    report = apply_plan(plan, client)
+    workspace = f"workspace {DEFAULT_WORKSPACE_ID}"
+    assert report.done == [f"create webhook 'New' in {workspace}"]
+    assert report.failed == (
+        f"create webhook 'X' in {workspace}: destination 'X' appeared in {workspace} since "
+        "the plan was made (or the plan's listing missed it while the workspace changed), so "
+        "it was not created"
+    )
+    assert report.not_tried == [f"create webhook 'Last' in {workspace}"]
+    assert "run `orsync plan` again" in report.next_step
+    assert sent(fake) == [("POST", "New")]
+    names = [d["name"] for d in fake.destinations()]
+    assert sorted(names) == ["B", "New", "X", "Z"]
+
+
+def test_names_are_checked_once_per_workspace_before_its_first_create(
+    fake: FakeApi, client: ApiClient
+) -> None:
+    renamed = seed(fake, "Old")
+    seed(fake, "Swap")
+    otel = {"endpoint": "https://otel.example.com"}
+    # "Old" is renamed away (an update, after the creates) while a new "Old" is created, and
+    # "Swap" is replaced: names the plan accounts for are no reason to refuse.
+    wanted = [
+        declared("Renamed", pinned=renamed),
+        declared("Old"),
+        declared("New"),
+        declared("Swap", "otel-collector", otel),
+    ]
+    plan = plan_against(client, wanted)
+    before = len(fake.requests)
+    report = apply_plan(plan, client)
+    assert report.complete, report.stopped_text()
+    assert [r.method for r in fake.requests[before:]] == [
+        "GET",
+        "POST",
+        "POST",
+        "PATCH",
+        "POST",
+        "DELETE",
+    ]
+    assert plan_against(client, wanted).in_sync

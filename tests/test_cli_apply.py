@@ -14,7 +14,9 @@ from typing import Any
 
 import pytest
 from conftest import Orsync, Result
-from fake_api import MANAGEMENT_KEY, FakeApi
+from fake_api import DEFAULT_WORKSPACE_ID, MANAGEMENT_KEY, FakeApi
+
+from orsync import defaults
 
 # A valid config for each documented type; `S:` marks a secret given through the environment.
 TYPE_CONFIGS: dict[str, dict[str, str]] = {
@@ -46,6 +48,9 @@ TYPE_CONFIGS: dict[str, dict[str, str]] = {
     "weave": {"apiKey": "S:", "entity": "e", "project": "p"},
     "webhook": {"url": "https://hooks.example.com/in", "method": "PUT"},
 }
+
+
+URL = TYPE_CONFIGS["webhook"]["url"]
 
 
 def type_config(type_name: str) -> tuple[str, dict[str, str]]:
@@ -295,15 +300,62 @@ def test_create_that_failed_after_taking_effect_is_not_duplicated(
 def test_a_failed_step_reports_and_a_second_apply_finishes(orsync: Orsync, fake: FakeApi) -> None:
     hooks = [type_config("webhook")[0].replace("webhook dest", f"hook {n}") for n in range(3)]
     orsync.write_config("version: 1\ndestinations:\n" + "\n".join(hooks) + "\n")
-    fake.fail(method="POST", status=500, times=1)
+    fake.add_destination({"name": "hook 1", "type": "webhook", "config": {"url": URL}})
+    fake.fail(method="PATCH", status=503, times=10)
     first = apply(orsync, "--auto-approve")
     assert first.code == 1, first.output
-    assert "done:" in first.stderr and "failed: create webhook 'hook" in first.stderr
-    assert "not tried:" in first.stderr and "run `orsync apply` again" in first.stderr
-    assert len(fake.destinations()) < 3
+    assert (
+        "done: create webhook 'hook 0'" in first.stderr
+        and "; create webhook 'hook 2'" in first.stderr
+    )
+    assert "failed: update webhook 'hook 1'" in first.stderr and "503" in first.stderr
+    assert "not tried: nothing" in first.stderr and "run `orsync apply` again" in first.stderr
+    fake.reset_faults()
     second = apply(orsync, "--auto-approve")
     assert second.code == 0, second.output
     assert sorted(d["name"] for d in fake.destinations()) == ["hook 0", "hook 1", "hook 2"]
+    assert [d["config"]["method"] for d in fake.destinations()] == ["PUT"] * 3
+
+
+@pytest.fixture
+def quick_checks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Look for a create whose answer never came twice in 0.1 s, not over seconds."""
+    monkeypatch.setattr(defaults, "CREATE_CHECK_WAITS", (0.0, 0.1))
+
+
+def wait_for_destinations(fake: FakeApi) -> None:
+    deadline = time.monotonic() + 10
+    while not fake.destinations():
+        assert time.monotonic() < deadline, "the late create never landed"
+        time.sleep(0.02)
+
+
+@pytest.mark.usefixtures("quick_checks")
+def test_an_unanswered_create_is_unknown_and_a_rerun_does_not_duplicate_it(
+    orsync: Orsync, fake: FakeApi
+) -> None:
+    block, env = type_config("webhook")
+    orsync.write_config("version: 1\ndestinations:\n" + block + "\n")
+    # The server makes the destination 3 s after the POST came, long after orsync gave up.
+    fake.fail(method="POST", status=200, delay=3.0)
+    first = apply(orsync, "--auto-approve", "--timeout", "0.3", env=env)
+    assert first.code == 1, first.output
+    assert "create webhook 'webhook dest': unknown whether it took effect (" in first.stderr
+    assert "the API did not answer in time" in first.stderr
+    assert "run `orsync plan` in a minute to see whether it appeared" in first.stderr
+    assert "orsync apply` again" not in first.stderr
+    # Run again at once: the late create lands after this run's plan read, before its create.
+    fake.before_request(lambda: wait_for_destinations(fake), method="GET", nth=2)
+    second = apply(orsync, "--auto-approve", env=env)
+    assert second.code == 1, second.output
+    assert (
+        "failed: create webhook 'webhook dest': destination 'webhook dest' appeared in "
+        f"workspace {DEFAULT_WORKSPACE_ID} since the plan was made" in second.stderr
+    )
+    assert "run `orsync plan` again" in second.stderr
+    assert [r.method for r in fake.mutating_requests()] == ["POST"]
+    assert orsync("plan", env=env).code == 0
+    assert len(fake.destinations()) == 1
 
 
 def test_type_limit_is_reported(orsync: Orsync, fake: FakeApi) -> None:
