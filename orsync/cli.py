@@ -128,11 +128,10 @@ def load_desired(options: Options, workspaces: Sequence[str] = ()) -> DesiredSta
 
 
 def open_client(options: Options) -> ApiClient:
-    from orsync.api import ApiClient, check_base_url, read_api_key
+    from orsync.api import ApiClient, check_base_url, check_timeout, read_api_key
 
     check_base_url(options.base_url)
-    if not options.timeout > 0:
-        raise UsageError("--timeout (or ORSYNC_TIMEOUT) must be a number of seconds above 0")
+    check_timeout(options.timeout)
     key = read_api_key(options.api_key_env, os.environ)
     _REDACT.add(key)
     return ApiClient(options.base_url, key, key_env=options.api_key_env, timeout=options.timeout)

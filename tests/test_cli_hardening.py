@@ -256,7 +256,8 @@ def test_the_key_passed_as_a_variable_name_is_not_echoed(orsync: Orsync) -> None
         (
             '{"data": [{"id": "a", "name": "a", "type": "webhook", "enabled": true, '
             '"sampling_rate": 1, "privacy_mode": false, "config": {}}], "total_count": 10000000}',
-            "more pages than orsync will read",
+            # The same page whatever the offset: the listing would never end.
+            "a page held only destinations already listed",
         ),
     ],
 )
@@ -264,10 +265,10 @@ def test_implausible_lists_fail_fast(
     orsync: Orsync, fake: FakeApi, body: str, fragment: str
 ) -> None:
     orsync.write_config("version: 1\ndestinations: []\n")
-    fake.fail(method="GET", status=200, body=body, times=10)
+    fake.fail(method="GET", status=200, body=body, times=100)
     result = orsync("plan")
     assert result.code == 1 and fragment in result.stderr, result.output
-    assert len(fake.requests) < 10
+    assert len(fake.requests) <= 15
 
 
 @pytest.mark.parametrize("merge", [True, False])
