@@ -28,7 +28,7 @@ _MAX_DEPTH = 32
 _MAX_EXACT_INTEGER = 2**53
 
 
-def value_problem(value: Any) -> str | None:
+def _value_problem(value: Any) -> str | None:
     """What makes a JSON value unfit to compare, naming where, not the value (it may be secret).
 
     Python's json reads NaN, Infinity and integers of any length, none of which a destination
@@ -50,7 +50,7 @@ def value_problem(value: Any) -> str | None:
             children = [(v, f"{path}[{i}]") for i, v in enumerate(current)]
         else:
             continue
-        stack.extend((child, where_, depth + 1) for child, where_ in reversed(children))
+        stack.extend((child, child_path, depth + 1) for child, child_path in reversed(children))
     return None
 
 
@@ -87,10 +87,7 @@ class _Shape:
         value = self.item.get(key)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.fail(f"`{key}` is not a number")
-        problem = value_problem({key: value})
-        if problem:
-            raise self.fail(problem)
-        return value
+        return value  # finite and in range: parse_destination checked every value first
 
     def string_list(self, key: str, *, nullable: bool) -> list[str] | None:
         value = self.item.get(key) if nullable else self.optional(key)
@@ -117,7 +114,7 @@ def parse_destination(item: Any, where: str) -> LiveDestination:
     identifier = shape.string("id")
     assert identifier is not None
     shape.where = f"destination {identifier}"
-    problem = value_problem(item)
+    problem = _value_problem(item)
     if problem:
         raise shape.fail(problem)
     type_name = shape.string("type")
