@@ -4,20 +4,27 @@ One `httpx.Client` (one connection pool, thread-safe) serves every request, so s
 workspaces and the pages after the first can be read at once. Reads, PATCH and DELETE are
 retried with exponential backoff and jitter on 429, 5xx and connection errors; POST never is,
 since a create that timed out may have taken effect (apply checks by listing again).
+
+httpx's timeouts bound each wait for the next bytes, not a request: a server sending a byte
+now and then would hold a request open for ever. So each request runs on a thread of its own
+and the caller stops waiting for it at a deadline; closing the client (at the end of a run, or
+on Ctrl-C) wakes every caller at once, and every wait between retries.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import math
 import random
 import re
+import threading
 import time
-from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Any
-from urllib.parse import urlsplit
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -25,12 +32,22 @@ from orsync import __version__, defaults
 from orsync.errors import ApiError, AuthError, UsageError
 from orsync.sensitive import redact, remember_secret
 
+# An hour per request is more than any answer needs; beyond it, and at inf, a typo is likelier.
+MAX_TIMEOUT = 3600.0
 PAGE_LIMIT = defaults.PAGE_LIMIT
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _DESTINATIONS = "/observability/destinations"
 _VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-# More pages than this is no workspace but a broken `total_count`: stop, don't flood the API.
-_MAX_PAGES = 10_000
+# The API allows 5 destinations per type: a listing of more pages than this is a broken server.
+_MAX_PAGES = 1000
+# A listing that changes while it is read is read again, this many times in all.
+_LISTING_READS = 3
+# Larger than any count of destinations, and still exact as a JSON number.
+_MAX_COUNT = 2**53
+_SHOWN_LOCATION = 200
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -41,6 +58,7 @@ class RetryPolicy:
     base_delay: float = 0.25
     max_delay: float = 8.0
     max_retry_after: float = 30.0
+    # No retry, nor wait for one, goes past this many seconds after the first try began.
     deadline: float = 60.0
 
     def backoff(self, attempt: int) -> float:
@@ -48,16 +66,31 @@ class RetryPolicy:
         return random.uniform(0, min(self.max_delay, self.base_delay * 2**attempt))
 
 
+@dataclass(frozen=True)
+class Listing:
+    """The destinations of one workspace, and what reading them found that the user should know."""
+
+    items: list[dict[str, Any]]
+    warnings: tuple[str, ...] = ()
+
+
 def check_timeout(seconds: float) -> float:
-    """A request timeout in seconds: above 0 and finite."""
-    if not (seconds > 0 and math.isfinite(seconds)):
-        raise UsageError("--timeout (or ORSYNC_TIMEOUT) must be a number of seconds above 0")
-    return seconds
+    """A request timeout that can bound a request: above 0, at most MAX_TIMEOUT (not nan, inf)."""
+    if not 0 < seconds <= MAX_TIMEOUT:
+        raise UsageError(
+            "--timeout (or ORSYNC_TIMEOUT) must be a number of seconds above 0 "
+            f"and at most {MAX_TIMEOUT:g}"
+        )
+    return float(seconds)
 
 
 def check_base_url(url: str) -> str:
     """Refuse a base URL that would send the key in clear text to another machine."""
+    # A .env file with CRLF line ends leaves these behind; nothing else is taken away.
+    url = url.rstrip("\r\n")
     # Messages never quote the URL: a mistyped one may hold a password anywhere.
+    if any(c.isspace() or not c.isprintable() for c in url):
+        raise UsageError("--base-url holds a space or a control character")
     if "@" in url:
         raise UsageError("--base-url must not hold a user name or password")
     try:
@@ -107,6 +140,27 @@ def read_api_key(env_name: str, environ: Mapping[str, str]) -> str:
     return key
 
 
+class _Cancelled(ApiError):
+    """The client was closed while a request waited: the run is stopping."""
+
+    def __init__(self) -> None:
+        super().__init__("request cancelled: the API client was closed")
+
+
+class _DeadlinePassed(Exception):
+    """No complete answer by the deadline of one try."""
+
+
+@dataclass
+class _Exchange:
+    """One request and its answer, run on a thread of its own."""
+
+    request: httpx.Request
+    done: threading.Event = field(default_factory=threading.Event)
+    response: httpx.Response | None = None
+    error: Exception | None = None
+
+
 class ApiClient:
     """A typed client for the observability-destinations endpoints."""
 
@@ -122,17 +176,28 @@ class ApiClient:
     ) -> None:
         self._key_env = key_env
         remember_secret(api_key)
+        self._timeout = check_timeout(timeout)
         self._retry = retry or RetryPolicy()
         self._page_concurrency = max(1, page_concurrency)
+        self._closed = threading.Event()
+        self._lock = threading.Lock()
+        self._waiting: set[threading.Event] = set()
         self._http = httpx.Client(
             base_url=check_base_url(base_url),
             headers={"Authorization": f"Bearer {api_key}", "User-Agent": f"orsync/{__version__}"},
-            timeout=httpx.Timeout(timeout, connect=min(10.0, timeout)),
+            # httpx's own limits apply to each wait for bytes; `_exchange` bounds the whole.
+            timeout=httpx.Timeout(self._timeout, connect=min(10.0, self._timeout)),
             limits=httpx.Limits(max_connections=16, max_keepalive_connections=16),
             follow_redirects=False,
         )
 
     def close(self) -> None:
+        """Close the connections and wake every request and retry that waits, so they stop."""
+        with self._lock:
+            self._closed.set()
+            waiting = list(self._waiting)
+        for event in waiting:
+            event.set()
         self._http.close()
 
     def __enter__(self) -> ApiClient:
@@ -143,19 +208,39 @@ class ApiClient:
 
     # Destinations -------------------------------------------------------------------------
 
+    def read_workspaces(
+        self, workspace_ids: Sequence[str | None], *, concurrency: int = 8
+    ) -> list[Listing]:
+        """The listing of each workspace (None: the key's default one), several at a time."""
+        return run_concurrently(self.read_destinations, workspace_ids, concurrency)
+
     def list_destinations(self, workspace_id: str | None = None) -> list[dict[str, Any]]:
         """Every destination of a workspace (the key's default one when None), all pages."""
-        first, total = self._list_page(workspace_id, 0)
-        items = _unique_by_id(first)
-        if len(items) < total and items:
-            items = _unique_by_id(self._rest_of_pages(workspace_id, items, total))
-        if len(items) < total:
-            # Going on would plan the missing destinations as creates: duplicates on apply.
-            raise ApiError(
-                f"unexpected API answer: total_count says {total} destinations "
-                f"but the pages hold {len(items)} different ones"
-            )
-        return items
+        return self.read_destinations(workspace_id).items
+
+    def read_destinations(self, workspace_id: str | None = None) -> Listing:
+        """Every destination of a workspace, read until two reads agree if the first is doubtful.
+
+        One read is enough when it holds exactly `total_count` different destinations. Else it
+        is read again: the same answer twice is taken as it is (with a warning when it holds
+        fewer than `total_count`, which may count destinations the listing hides), and an
+        answer that keeps changing is an error, since what is missing would plan as creates.
+        """
+        label = f"workspace {workspace_id}" if workspace_id else "the default workspace"
+        reads: list[_Read] = []
+        while len(reads) < _LISTING_READS:
+            current = self._read_pages(workspace_id)
+            if current.whole() or (reads and current.same_as(reads[-1])):
+                items = current.unique_items()
+                _check_workspace(items, workspace_id, label)
+                return Listing(items, current.warnings(label))
+            reads.append(current)
+        last = reads[-1].problem or "it listed other destinations than the read before"
+        raise ApiError(
+            f"the destinations of {label} kept changing while orsync read them "
+            f"({_LISTING_READS} reads; the last: {last}); nothing was planned: "
+            "try again when no one else is changing them"
+        )
 
     def get_destination(self, destination_id: str) -> dict[str, Any] | None:
         """One destination, or None when the API does not know it."""
@@ -181,6 +266,34 @@ class ApiClient:
 
     # Paging -------------------------------------------------------------------------------
 
+    def _read_pages(self, workspace_id: str | None) -> _Read:
+        """One read of a listing: pages at `offset + len(page)` until the first empty page.
+
+        The pages that `total_count` promises are asked for a few at a time, at the first
+        page's size; a shorter page moves the offsets after it, which are then asked again.
+        """
+        read = _Read()
+        first, total = self._list_page(workspace_id, 0)
+        read.add(first, total)
+        step = len(first)
+        while read.goes_on():
+            if read.pages >= _MAX_PAGES:
+                raise ApiError(
+                    f"unexpected API answer: the destinations list goes on past {_MAX_PAGES} "
+                    "pages: more pages than orsync will read"
+                )
+            offsets = _next_offsets(len(read.ids), step, read.totals[-1], self._page_concurrency)
+            pages = run_concurrently(
+                lambda offset: self._list_page(workspace_id, offset),
+                offsets,
+                self._page_concurrency,
+            )
+            for offset, (page, page_total) in zip(offsets, pages, strict=True):
+                if offset != len(read.ids) or not read.goes_on():
+                    break
+                read.add(page, page_total)
+        return read
+
     def _list_page(self, workspace_id: str | None, offset: int) -> tuple[list[Any], int]:
         params: dict[str, str | int] = {"offset": offset, "limit": PAGE_LIMIT}
         if workspace_id is not None:
@@ -203,36 +316,12 @@ class ApiClient:
             )
         if total < 0:
             raise ApiError(f"unexpected API answer: total_count is {total}")
+        if total > _MAX_COUNT:
+            raise ApiError("unexpected API answer: total_count is not a plausible count")
+        label = workspace_id or "default workspace"
+        for index, item in enumerate(data, start=offset):
+            _item_id(item, f"{label}, item {index}")
         return data, total
-
-    def _rest_of_pages(self, workspace_id: str | None, first: list[Any], total: int) -> list[Any]:
-        """Fetch the remaining pages concurrently, then fill any gap one page at a time.
-
-        The server may answer fewer items than `limit` asked for, so the first page's size is
-        taken as the page size, and the count goes by `total_count`, never by page sizes.
-        """
-        step = len(first)
-        if total / step > _MAX_PAGES:
-            raise ApiError(
-                f"unexpected API answer: total_count says {total} destinations, "
-                f"{step} per page: more pages than orsync will read"
-            )
-        offsets = list(range(step, total, step))
-        with ThreadPoolExecutor(max_workers=min(self._page_concurrency, len(offsets))) as pool:
-            pages = list(pool.map(lambda o: self._list_page(workspace_id, o)[0], offsets))
-        items = list(first)
-        for offset, page in zip(offsets, pages, strict=True):
-            if offset != len(items):
-                break
-            items.extend(page)
-        for _ in range(_MAX_PAGES):
-            if len(items) >= total:
-                break
-            page, total = self._list_page(workspace_id, len(items))
-            if not page:
-                break
-            items.extend(page)
-        return items
 
     # Transport ----------------------------------------------------------------------------
 
@@ -247,33 +336,85 @@ class ApiClient:
         allow: frozenset[int] | set[int] = frozenset(),
     ) -> httpx.Response:
         """One request with bounded retries; returns a 2xx (or allowed) answer, else raises."""
-        started = time.monotonic()
+        # Each try ends by --timeout; the retries, and their waits, by the retry deadline.
+        give_up = time.monotonic() + self._retry.deadline
         attempts = self._retry.attempts if retry else 1
         for attempt in range(attempts):
             last = attempt == attempts - 1
+            request = self._http.build_request(method, path, params=params, json=json)
+            deadline = time.monotonic() + self._timeout
             try:
-                response = self._http.request(method, path, params=params, json=json)
-            except httpx.TimeoutException as exc:
-                if last or not self._may_wait(started, self._retry.backoff(attempt)):
+                response = self._exchange(request, min(deadline, give_up) if attempt else deadline)
+            except (httpx.TimeoutException, _DeadlinePassed) as exc:
+                if last or not self._may_wait(give_up, self._retry.backoff(attempt)):
                     raise ApiError(
-                        f"{method} {path}: the API did not answer in time ({attempts} tries)"
+                        f"{method} {path}: the API did not answer in time (no whole answer "
+                        f"within {self._timeout:g} s; {_tries(attempt + 1)})"
                     ) from exc
                 continue
             except httpx.TransportError as exc:
-                if last or not self._may_wait(started, self._retry.backoff(attempt)):
+                if last or not self._may_wait(give_up, self._retry.backoff(attempt)):
                     raise ApiError(
                         f"{method} {path}: could not reach the API at {self._http.base_url} "
                         f"({type(exc).__name__})"
                     ) from exc
                 continue
-            if response.status_code < 400 or response.status_code in allow:
+            status = response.status_code
+            if 200 <= status < 300 or status in allow:
                 return response
-            wait = self._wait_for(response, attempt)
-            if last or response.status_code not in _RETRY_STATUSES:
-                break
-            if not self._may_wait(started, wait):
+            if 300 <= status < 400:
+                # Never followed: the key would go along, and a 3xx is no answer to what was asked.
+                raise ApiError(
+                    f"{method} {path}: the API answered {status}, a redirect to "
+                    f"{_redirect_target(response)}, which orsync does not follow "
+                    "(check --base-url)",
+                    status=status,
+                )
+            wait_for = self._wait_for(response, attempt)
+            if last or status not in _RETRY_STATUSES or not self._may_wait(give_up, wait_for):
                 break
         raise self._failure(response, method, path, tries=attempt + 1)
+
+    def _exchange(self, request: httpx.Request, deadline: float) -> httpx.Response:
+        """Send a request and read its whole answer, or give up on it at `deadline`.
+
+        The request runs on a daemon thread: one given up on goes on alone until the server or
+        httpx's own timeout ends it, and never holds the process at exit.
+        """
+        exchange = _Exchange(request)
+        with self._lock:
+            if self._closed.is_set():
+                raise _Cancelled()
+            self._waiting.add(exchange.done)
+        try:
+            threading.Thread(
+                target=self._run_exchange, args=(exchange,), name="orsync-request", daemon=True
+            ).start()
+            finished = exchange.done.wait(max(0.0, deadline - time.monotonic()))
+        finally:
+            with self._lock:
+                self._waiting.discard(exchange.done)
+        if self._closed.is_set():
+            raise _Cancelled()
+        if not finished:
+            raise _DeadlinePassed()
+        if exchange.error is not None:
+            raise exchange.error
+        assert exchange.response is not None
+        return exchange.response
+
+    def _run_exchange(self, exchange: _Exchange) -> None:
+        try:
+            response = self._http.send(exchange.request, stream=True)
+            try:
+                response.read()
+            finally:
+                response.close()
+            exchange.response = response
+        except Exception as exc:  # handed over to the waiting thread, which raises it
+            exchange.error = exc
+        finally:
+            exchange.done.set()
 
     def _wait_for(self, response: httpx.Response, attempt: int) -> float:
         retry_after = response.headers.get("Retry-After", "").strip()
@@ -286,11 +427,12 @@ class ApiClient:
                 return min(max(seconds, 0.0), self._retry.max_retry_after)
         return self._retry.backoff(attempt)
 
-    def _may_wait(self, started: float, wait: float) -> bool:
-        """Sleep `wait` seconds unless that would pass the retry deadline."""
-        if time.monotonic() - started + wait > self._retry.deadline:
+    def _may_wait(self, give_up: float, seconds: float) -> bool:
+        """Sleep `seconds` unless that passes `give_up`; closing the client ends the sleep."""
+        if time.monotonic() + seconds > give_up:
             return False
-        time.sleep(wait)
+        if self._closed.wait(seconds):
+            raise _Cancelled()
         return True
 
     def _failure(
@@ -310,7 +452,7 @@ class ApiClient:
                 "orsync needs a management key",
                 status=status,
             )
-        after = f" after {tries} tries" if tries > 1 else ""
+        after = f" after {_tries(tries)}" if tries > 1 else ""
         if status == 429:
             return ApiError(f"{method} {path}: rate limited by the API (429){after}", status=status)
         return ApiError(
@@ -318,23 +460,189 @@ class ApiClient:
         )
 
     def _json(self, response: httpx.Response) -> dict[str, Any]:
+        where = f"{response.request.method} {response.request.url.path}"
         try:
             body = response.json()
+        except RecursionError:
+            raise ApiError(f"unexpected API answer to {where}: JSON nested too deeply") from None
         except ValueError:
             kind = response.headers.get("Content-Type", "no content type").split(";")[0]
             raise ApiError(
-                f"unexpected API answer to {response.request.method} "
-                f"{response.request.url.path}: not JSON ({kind}, {len(response.content)} bytes)"
+                f"unexpected API answer to {where}: not JSON "
+                f"({kind}, {len(response.content)} bytes)"
             ) from None
         if not isinstance(body, dict):
             raise ApiError("unexpected API answer: the body is not a JSON object")
         return body
 
 
+def run_concurrently(function: Callable[[T], R], args: Sequence[T], workers: int) -> list[R]:
+    """`function` of each of `args`, `workers` at a time; the results in the order of `args`.
+
+    The first failure, or a Ctrl-C in the calling thread, returns at once: calls not started
+    are cancelled, and calls in flight are not waited for (with a thread pool's own exit, a
+    Ctrl-C waited for every request in flight and its retries). They stop when the client is
+    closed.
+    """
+    if workers <= 1 or len(args) <= 1:
+        return [function(arg) for arg in args]
+    pool = ThreadPoolExecutor(max_workers=min(workers, len(args)))
+    try:
+        futures = [pool.submit(function, arg) for arg in args]
+        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+        for future in futures:
+            error = future.exception() if future in done else None
+            if error is not None:
+                raise error
+        return [future.result() for future in futures]
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+@dataclass
+class _Read:
+    """One pass over the pages of a listing, and what makes it doubtful on its own."""
+
+    items: list[dict[str, Any]] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
+    totals: list[int] = field(default_factory=list)
+    pages: int = 0
+    ended: bool = False  # an empty page came: the listing is over
+    stalled: bool = False  # a page held no destination not already listed
+    problem: str | None = None
+
+    def add(self, page: list[Any], total: int) -> None:
+        self.pages += 1
+        self.ended = not page
+        if self.totals and total != self.totals[0]:
+            self.problem = f"total_count went from {self.totals[0]} to {total}"
+        self.totals.append(total)
+        seen = set(self.ids)
+        new = 0
+        for item in page:
+            ident = item["id"]  # checked by _list_page
+            if ident in seen:
+                self.problem = f"destination {ident} was listed twice"
+            else:
+                new += 1
+                seen.add(ident)
+            self.ids.append(ident)
+            self.items.append(item)
+        if page and not new:
+            # Either the list moved by a whole page, or the server does not page by offset:
+            # either way, reading on would not end.
+            self.stalled = True
+            self.problem = "a page held only destinations already listed"
+
+    def goes_on(self) -> bool:
+        return not (self.ended or self.stalled)
+
+    def whole(self) -> bool:
+        """Complete and consistent in itself: every page agrees, and total_count is met."""
+        return self.ended and self.problem is None and len(self.ids) == self.totals[0]
+
+    def same_as(self, other: _Read) -> bool:
+        """The same listing as another complete read: it held still between the two."""
+        complete = self.ended and other.ended
+        return complete and (self.ids, self.totals) == (other.ids, other.totals)
+
+    def unique_items(self) -> list[dict[str, Any]]:
+        seen: set[str] = set()
+        unique = []
+        for ident, item in zip(self.ids, self.items, strict=True):
+            if ident not in seen:
+                seen.add(ident)
+                unique.append(item)
+        return unique
+
+    def warnings(self, label: str) -> tuple[str, ...]:
+        total, listed = self.totals[0], len(set(self.ids))
+        if total <= listed:
+            return ()
+        return (
+            f"{label}: total_count says {total} destinations, but the listing holds {listed}, "
+            "the same on two reads. The API may count destinations it does not list (of "
+            f"types not yet stable, or deleted); orsync goes on with the {listed} listed",
+        )
+
+
+def _next_offsets(offset: int, step: int, total: int, window: int) -> list[int]:
+    """The offsets of the next pages, if each holds `step` destinations as the first did.
+
+    Up to `window` of the pages `total_count` promises, then the offset where it says the
+    listing ends, since only an empty page proves the end.
+    """
+    offsets = list(itertools.islice(range(offset, total, step), window))
+    if len(offsets) < window:
+        offsets.append(max(offset, total))
+    return offsets
+
+
+def _item_id(item: Any, where: str) -> str:
+    if not isinstance(item, dict):
+        raise ApiError(f"unexpected API answer: {where} is not an object")
+    ident = item.get("id")
+    if not isinstance(ident, str) or not ident:
+        raise ApiError(f"unexpected API answer: {where}: `id` is not a non-empty string")
+    return ident
+
+
+def _check_workspace(items: list[dict[str, Any]], workspace_id: str | None, label: str) -> None:
+    """Every item belongs to the workspace asked for (the default one: all to one workspace).
+
+    A proxy that drops `?workspace_id=` would otherwise plan one workspace against another's
+    destinations.
+    """
+    owners: dict[str, str] = {}
+    for item in items:
+        owner = item.get("workspace_id")
+        if owner is None:
+            continue
+        if not isinstance(owner, str):
+            raise ApiError(
+                f"unexpected API answer: destination {item['id']}: `workspace_id` is not a string"
+            )
+        owners.setdefault(owner, item["id"])
+    if workspace_id is None and len(owners) > 1:
+        first, second = sorted(owners)[:2]
+        raise ApiError(
+            f"unexpected API answer: the list of {label} mixes destinations of workspaces "
+            f"{first} and {second} (destinations {owners[first]}, {owners[second]})"
+        )
+    strangers = sorted(set(owners) - {workspace_id}) if workspace_id else []
+    if strangers:
+        other = strangers[0]
+        raise ApiError(
+            f"unexpected API answer: the list of {label} holds destination {owners[other]} of "
+            f"workspace {other} (was `?workspace_id=` lost on the way, by a proxy?)"
+        )
+
+
+def _tries(count: int) -> str:
+    return f"{count} tries" if count != 1 else "1 try"
+
+
+def _redirect_target(response: httpx.Response) -> str:
+    """Where a 3xx pointed, without credentials, query or fragment (they may hold secrets)."""
+    location = response.headers.get("Location", "").strip()
+    if not location:
+        return "nowhere (no Location header)"
+    try:
+        parts = urlsplit(location)
+    except ValueError:
+        return "an unreadable Location"
+    host = parts.netloc.rpartition("@")[2]
+    shown = urlunsplit((parts.scheme, host, parts.path, "", ""))
+    printable = "".join(c if c.isprintable() else "?" for c in shown)
+    return printable[:_SHOWN_LOCATION] or "an empty Location"
+
+
 def _error_message(response: httpx.Response) -> str:
     """The API's error message when the body has one; proxies send HTML or nothing."""
     try:
         body = response.json()
+    except RecursionError:
+        return "a JSON body nested too deeply"
     except ValueError:
         kind = response.headers.get("Content-Type", "").split(";")[0] or "empty"
         return f"a non-JSON body ({kind})" if response.content else "an empty body"
@@ -354,17 +662,3 @@ def _data_object(body: Mapping[str, Any], what: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ApiError(f"unexpected API answer to {what}: no `data` object")
     return data
-
-
-def _unique_by_id(items: list[Any]) -> list[Any]:
-    """Drop repeats that a list changing between pages can produce."""
-    seen: set[Any] = set()
-    unique = []
-    for item in items:
-        key = item.get("id") if isinstance(item, dict) else None
-        if key is not None and key in seen:
-            continue
-        if key is not None:
-            seen.add(key)
-        unique.append(item)
-    return unique

@@ -63,6 +63,7 @@ def plan_changes(desired: DesiredState, live: LiveState) -> Plan:
     changes: list[Change] = []
     notes = _Findings(warnings=list(desired.warnings))
     notes.warnings += check_default_not_declared_twice(desired, live)
+    notes.warnings += live.warnings
     unchanged = 0
     for workspace in desired.workspaces:
         live_workspace = live.workspace(workspace.id)

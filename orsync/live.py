@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from orsync import defaults
@@ -22,6 +21,38 @@ _OPTIONAL_FIELDS: Mapping[str, Any] = {
     "regions": list(REGIONS_DEFAULT),
 }
 _BOOL_FIELDS = ("enabled", "privacy_mode", *BROADCAST_FLAGS)
+# A destination is a few levels deep (filter_rules.groups[].rules[].value is 6): far deeper is
+# no destination, and would only exhaust the recursion of what compares it.
+_MAX_DEPTH = 32
+# Beyond this an integer is no longer exact as a JSON number (a double), and it compares as a
+# float: far beyond, converting it overflows.
+_MAX_EXACT_INTEGER = 2**53
+
+
+def _value_problem(value: Any) -> str | None:
+    """What makes a JSON value unfit to compare, naming where, not the value (it may be secret).
+
+    Python's json reads NaN, Infinity and integers of any length, none of which a destination
+    holds. Walked without recursion, so that no depth can crash it.
+    """
+    stack: list[tuple[Any, str, int]] = [(value, "", 0)]
+    while stack:
+        current, path, depth = stack.pop()
+        where = f"`{path}`" if path else "the value"
+        if depth > _MAX_DEPTH:
+            return f"{where} is nested more than {_MAX_DEPTH} levels deep"
+        if isinstance(current, float) and not math.isfinite(current):
+            return f"{where} is not a finite number"
+        if isinstance(current, int) and not -_MAX_EXACT_INTEGER <= current <= _MAX_EXACT_INTEGER:
+            return f"{where} is a number too large to compare exactly"
+        if isinstance(current, Mapping):
+            children = [(v, f"{path}.{k}" if path else str(k)) for k, v in current.items()]
+        elif isinstance(current, list):
+            children = [(v, f"{path}[{i}]") for i, v in enumerate(current)]
+        else:
+            continue
+        stack.extend((child, child_path, depth + 1) for child, child_path in reversed(children))
+    return None
 
 
 class _Shape:
@@ -57,9 +88,7 @@ class _Shape:
         value = self.item.get(key)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.fail(f"`{key}` is not a number")
-        if not math.isfinite(value):
-            raise self.fail(f"`{key}` is not a finite number")
-        return value
+        return value  # finite and in range: parse_destination checked every value first
 
     def string_list(self, key: str, *, nullable: bool) -> list[str] | None:
         value = self.item.get(key) if nullable else self.optional(key)
@@ -86,6 +115,9 @@ def parse_destination(item: Any, where: str) -> LiveDestination:
     identifier = shape.string("id")
     assert identifier is not None
     shape.where = f"destination {identifier}"
+    problem = _value_problem(item)
+    if problem:
+        raise shape.fail(problem)
     type_name = shape.string("type")
     assert type_name is not None
     fields: dict[str, Any] = {name: shape.boolean(name) for name in _BOOL_FIELDS}
@@ -107,13 +139,15 @@ def parse_destination(item: Any, where: str) -> LiveDestination:
     )
 
 
-def parse_workspace(workspace_id: str | None, items: Sequence[Any]) -> LiveWorkspace:
-    """Type the list of items of one workspace."""
+def parse_workspace(
+    workspace_id: str | None, items: Sequence[Any], warnings: Sequence[str] = ()
+) -> LiveWorkspace:
+    """Type the list of items of one workspace; `warnings` are what reading it found."""
     label = workspace_id or "default workspace"
     parsed = tuple(
         parse_destination(item, f"{label}, item {index}") for index, item in enumerate(items)
     )
-    return LiveWorkspace(workspace_id, parsed)
+    return LiveWorkspace(workspace_id, parsed, tuple(warnings))
 
 
 def read_live(
@@ -123,10 +157,6 @@ def read_live(
     concurrency: int = defaults.CONCURRENCY,
 ) -> LiveState:
     """List the destinations of every workspace, several workspaces at a time."""
-    if len(workspace_ids) <= 1 or concurrency <= 1:
-        lists = [client.list_destinations(w) for w in workspace_ids]
-    else:
-        with ThreadPoolExecutor(max_workers=min(concurrency, len(workspace_ids))) as pool:
-            lists = list(pool.map(client.list_destinations, workspace_ids))
-    pairs = zip(workspace_ids, lists, strict=True)
-    return LiveState(tuple(parse_workspace(w, items) for w, items in pairs))
+    listings = client.read_workspaces(workspace_ids, concurrency=concurrency)
+    pairs = zip(workspace_ids, listings, strict=True)
+    return LiveState(tuple(parse_workspace(w, read.items, read.warnings) for w, read in pairs))

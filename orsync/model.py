@@ -164,6 +164,8 @@ class LiveWorkspace:
 
     id: str | None
     destinations: tuple[LiveDestination, ...]
+    # What reading it found that the plan should say (a listing shorter than total_count).
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -171,6 +173,10 @@ class LiveState:
     """The live destinations of every workspace orsync looked at."""
 
     workspaces: tuple[LiveWorkspace, ...]
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return tuple(w for workspace in self.workspaces for w in workspace.warnings)
 
     def workspace(self, workspace_id: str | None) -> LiveWorkspace | None:
         for candidate in self.workspaces:

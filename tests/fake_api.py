@@ -4,7 +4,9 @@ It serves real HTTP on 127.0.0.1 so tests and benchmarks exercise orsync's clien
 nothing is mocked. It follows OpenRouter's public API reference. Where the public material is
 silent (masking of short secrets and headers, whether PATCH merges `config.headers`, the status of
 the 5-per-type limit, whether regions and filter values outside the documented lists are
-accepted) the behaviour is a constructor option, so tests can cover each plausible answer.
+accepted, whether `total_count` counts destinations the listing hides) the behaviour is a
+constructor option, so tests can cover each plausible answer. Misbehaviour of the network and of
+proxies (slow, trickling, redirecting, dropping `?workspace_id=`) is switched on by tests.
 
 The type table is deliberately written out again here rather than imported from orsync: a fake
 that shares orsync's table would hide a mistake in it.
@@ -130,6 +132,8 @@ class _Response:
     body: bytes
     content_type: str = "application/json"
     headers: dict[str, str] = field(default_factory=dict)
+    # Seconds between single bytes of the answer (status line and headers too); 0: all at once.
+    trickle: float = 0.0
 
 
 @dataclass
@@ -144,6 +148,8 @@ class _Fault:
     delay: float
     after_effect: bool
     drop_connection: bool
+    location: str | None
+    trickle: float
 
     def matches(self, method: str, path: str) -> bool:
         return _request_matches(self.method, self.path_contains, method, path)
@@ -155,6 +161,8 @@ class _Fault:
 
     def response(self) -> _Response:
         headers = {} if self.retry_after is None else {"Retry-After": self.retry_after}
+        if self.location is not None:
+            headers["Location"] = self.location
         if self.body is None:
             try:
                 phrase = HTTPStatus(self.status).phrase
@@ -407,8 +415,15 @@ class FakeApi:
         headers_merge: bool = True,
         open_lists: bool = False,
         empty_filter_as_groups: bool = False,
+        count_hidden: bool = False,
+        ignore_workspace_id: bool = False,
         port: int = 0,
     ) -> None:
+        """`count_hidden`: `total_count` also counts what the listing hides (deleted destinations,
+        and those added with `add_hidden`, of types not yet stable). `ignore_workspace_id`: the
+        list answers the default workspace whatever `?workspace_id=` asks, as behind a proxy that
+        drops the query.
+        """
         if mask_style not in MASK_STYLES:
             raise ValueError(f"mask_style must be one of {MASK_STYLES}, not {mask_style!r}")
         if max_page_size < 1:
@@ -421,6 +436,8 @@ class FakeApi:
         self.open_lists = open_lists
         # No filter is documented as null; the server has been seen answering this instead.
         self.empty_filter_as_groups = empty_filter_as_groups
+        self.count_hidden = count_hidden
+        self.ignore_workspace_id = ignore_workspace_id
         self.port = port
         self.requests: list[RecordedRequest] = []
         # Exceptions raised inside the fake (answered 500); a test may assert there were none.
@@ -430,6 +447,10 @@ class FakeApi:
         # workspace id -> destination id -> item; dicts keep insertion order, the list order.
         self._items: dict[str, dict[str, dict[str, Any]]] = {}
         self._owner: dict[str, str] = {}
+        # workspace id -> how many destinations it has that the listing does not show
+        self._hidden: dict[str, int] = {}
+        # How many more list pages (after a first) find the list moved under them.
+        self._moves = 0
         self._faults: list[_Fault] = []
         self._hooks: list[_Hook] = []
         self._connections: set[socket.socket] = set()
@@ -519,6 +540,25 @@ class FakeApi:
         with self._lock:
             self._delete_locked(destination_id)
 
+    def add_hidden(self, count: int, workspace_id: str | None = None) -> None:
+        """Give a workspace `count` destinations the listing never shows (types not yet stable).
+
+        Only `total_count` can tell of them, and only with `count_hidden`.
+        """
+        workspace = workspace_id or DEFAULT_WORKSPACE_ID
+        with self._lock:
+            self._add_workspace_locked(workspace, None)
+            self._hidden[workspace] = self._hidden.get(workspace, 0) + count
+
+    def move_listing(self, times: int = 1) -> None:
+        """Make the list move under the next `times` list pages asked after a first one.
+
+        Before answering such a page, a new destination is put at the head of the list, as if
+        another client created it while orsync read, so that what followed moves one place on.
+        """
+        with self._lock:
+            self._moves += times
+
     def destinations(self, workspace_id: str | None = None) -> list[dict[str, Any]]:
         """Deep copies of the stored, unmasked items of a workspace, in list order."""
         with self._lock:
@@ -548,6 +588,8 @@ class FakeApi:
         delay: float = 0.0,
         after_effect: bool = False,
         drop_connection: bool = False,
+        location: str | None = None,
+        trickle: float = 0.0,
     ) -> None:
         """Queue a fault for the next `times` requests matching method and path substring.
 
@@ -556,7 +598,8 @@ class FakeApi:
         the answer: the request is carried out after the delay, so a client that timed out
         meanwhile sees its create take effect later, as a server finishing work the client
         gave up on. `after_effect` carries out the request first, then answers the fault;
-        `drop_connection` closes the socket without an answer.
+        `drop_connection` closes the socket without an answer. `location` sets a Location
+        header (for a 3xx). `trickle` sends the answer one byte every `trickle` seconds.
         """
         if times < 1:
             raise ValueError("times must be >= 1")
@@ -571,6 +614,8 @@ class FakeApi:
             delay,
             after_effect,
             drop_connection,
+            location,
+            trickle,
         )
         with self._lock:
             self._faults.append(fault)
@@ -621,8 +666,11 @@ class FakeApi:
         if fault.drop_connection:
             return None
         if fault.only_slow:
-            return real if real is not None else self._handle(request, body_is_json)
-        return fault.response()
+            response = real if real is not None else self._handle(request, body_is_json)
+        else:
+            response = fault.response()
+        response.trickle = fault.trickle
+        return response
 
     def _track_connection(self, connection: socket.socket, opened: bool) -> None:
         """Remember open client connections so that stop() can hang them up."""
@@ -699,21 +747,28 @@ class FakeApi:
     # -- route handlers (lock held) --
 
     def _list_destinations_locked(self, query: Mapping[str, str]) -> _Response:
-        workspace = self._resolve_workspace_locked(query.get("workspace_id"))
-        return self._page(list(self._items[workspace].values()), query, self._mask)
+        asked = None if self.ignore_workspace_id else query.get("workspace_id")
+        workspace = self._resolve_workspace_locked(asked)
+        if self._moves and query.get("offset", "0") != "0":
+            self._moves -= 1
+            self._insert_first_locked(workspace)
+        hidden = self._hidden.get(workspace, 0) if self.count_hidden else 0
+        return self._page(list(self._items[workspace].values()), query, self._mask, hidden)
 
     def _page(
         self,
         items: list[dict[str, Any]],
         query: Mapping[str, str],
         present: Callable[[dict[str, Any]], dict[str, Any]] = dict,
+        hidden: int = 0,
     ) -> _Response:
         offset, limit = _parse_paging(query)
-        # The server may answer fewer items than asked: clients must follow total_count.
+        # The server may answer fewer items than asked: clients page by what they received.
         page = items[offset : offset + min(limit, self.max_page_size)]
         # Answers are serialised while the lock is held, so only masking needs a copy, and
         # only of the page (a big workspace must not cost a copy of every item per page).
-        return _json(200, {"data": [present(item) for item in page], "total_count": len(items)})
+        total = len(items) + hidden
+        return _json(200, {"data": [present(item) for item in page], "total_count": total})
 
     def _create_locked(self, body: Any) -> _Response:
         if not isinstance(body, dict):
@@ -773,6 +828,8 @@ class FakeApi:
         self._find_locked(destination_id)
         workspace = self._owner.pop(destination_id)
         del self._items[workspace][destination_id]
+        # A soft delete: gone from the listing, and perhaps still in `total_count`.
+        self._hidden[workspace] = self._hidden.get(workspace, 0) + 1
         return _json(200, {"deleted": True})
 
     # -- state helpers (lock held) --
@@ -818,6 +875,15 @@ class FakeApi:
         self._items[workspace][item["id"]] = item
         self._owner[item["id"]] = workspace
         return item
+
+    def _insert_first_locked(self, workspace: str) -> None:
+        number = len(self._owner)
+        item = self._store_locked(
+            {"type": "webhook", "name": f"moved-{number}", "config": {"url": "https://m.example"}},
+            workspace,
+        )
+        rest = {k: v for k, v in self._items[workspace].items() if k != item["id"]}
+        self._items[workspace] = {item["id"]: item, **rest}
 
     def _find_locked(self, destination_id: str) -> dict[str, Any]:
         workspace = self._owner.get(destination_id)
@@ -924,6 +990,9 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def _write(self, response: _Response) -> None:
+        if response.trickle > 0:
+            self._write_trickled(response)
+            return
         try:
             self.send_response(response.status)
             self.send_header("Content-Type", response.content_type)
@@ -935,6 +1004,30 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
         except OSError:
             self.close_connection = True
+
+    def _write_trickled(self, response: _Response) -> None:
+        """The whole answer, status line included, one byte at a time."""
+        try:
+            phrase = HTTPStatus(response.status).phrase
+        except ValueError:
+            phrase = "Error"
+        headers = {
+            "Content-Type": response.content_type,
+            "Content-Length": str(len(response.body)),
+            **response.headers,
+        }
+        head = f"{self.protocol_version} {response.status} {phrase}\r\n"
+        head += "".join(f"{name}: {value}\r\n" for name, value in headers.items()) + "\r\n"
+        raw = head.encode("latin-1") + response.body
+        try:
+            for index in range(len(raw)):
+                self.wfile.write(raw[index : index + 1])
+                self.wfile.flush()
+                if self.api._stopping.wait(response.trickle):
+                    break
+        except OSError:
+            pass
+        self.close_connection = True
 
 
 # --- sample data and the command line ------------------------------------------------------------

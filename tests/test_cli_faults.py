@@ -31,7 +31,8 @@ def test_a_create_over_the_type_limit_says_what_to_do(orsync: Orsync) -> None:
         (
             '{"data": [{"id": "a", "name": "a", "type": "webhook", "enabled": true, '
             '"sampling_rate": 1, "privacy_mode": false, "config": {}}], "total_count": 10000000}',
-            "more pages than orsync will read",
+            # The same page whatever the offset: the listing would never end.
+            "a page held only destinations already listed",
         ),
     ],
 )
@@ -39,7 +40,7 @@ def test_implausible_lists_fail_fast(
     orsync: Orsync, fake: FakeApi, body: str, fragment: str
 ) -> None:
     orsync.write_config("version: 1\ndestinations: []\n")
-    fake.fail(method="GET", status=200, body=body, times=10)
+    fake.fail(method="GET", status=200, body=body, times=100)
     result = orsync("plan")
     assert result.code == 1 and fragment in result.stderr, result.output
-    assert len(fake.requests) < 10
+    assert len(fake.requests) <= 15

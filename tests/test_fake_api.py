@@ -9,6 +9,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from fake_api import DEFAULT_WORKSPACE_ID, MANAGEMENT_KEY, ORDINARY_KEY, FakeApi
@@ -277,3 +278,74 @@ def test_workspaces(api: FakeApi) -> None:
     assert [w["id"] for w in body["data"]] == [DEFAULT_WORKSPACE_ID, OTHER_WORKSPACE]
     assert call(api, "GET", "/workspaces/default")[1]["data"]["id"] == DEFAULT_WORKSPACE_ID
     assert call(api, "GET", f"/workspaces/{unknown}")[0] == 404
+
+
+def raw_get(api: FakeApi, path: str) -> tuple[int, bytes, dict[str, str]]:
+    """A GET that follows no redirect; returns status, body and headers."""
+    url = urlsplit(api.base_url)
+    connection = http.client.HTTPConnection(url.netloc, timeout=30)
+    try:
+        connection.request("GET", url.path + path, headers={"Authorization": "Bearer x"})
+        response = connection.getresponse()
+        return response.status, response.read(), dict(response.getheaders())
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("count_hidden", [False, True])
+def test_total_count_counts_hidden_destinations_only_when_switched(count_hidden: bool) -> None:
+    with FakeApi(workspaces=[OTHER_WORKSPACE], count_hidden=count_hidden) as api:
+        kept, deleted = (api.add_destination({**LANGFUSE, "name": n}) for n in ("kept", "gone"))
+        api.add_hidden(2)
+        assert call(api, "DELETE", f"{DESTINATIONS}/{deleted['id']}")[0] == 200
+        _, body, _ = call(api, "GET", DESTINATIONS)
+        assert [d["id"] for d in body["data"]] == [kept["id"]]
+        # The soft-deleted one and the two of unlisted types, when counted.
+        assert body["total_count"] == (4 if count_hidden else 1)
+        _, body, _ = call(api, "GET", f"{DESTINATIONS}?workspace_id={OTHER_WORKSPACE}")
+        assert body == {"data": [], "total_count": 0}
+
+
+def test_ignoring_workspace_id_answers_the_default_workspace() -> None:
+    with FakeApi(workspaces=[OTHER_WORKSPACE], ignore_workspace_id=True) as api:
+        api.add_destination(LANGFUSE)
+        api.add_destination({**LANGFUSE, "name": "other"}, OTHER_WORKSPACE)
+        _, body, _ = call(api, "GET", f"{DESTINATIONS}?workspace_id={OTHER_WORKSPACE}")
+        assert [(d["name"], d["workspace_id"]) for d in body["data"]] == [
+            ("lf", DEFAULT_WORKSPACE_ID)
+        ]
+
+
+def test_a_redirect_fault_says_where_to(api: FakeApi) -> None:
+    target = "https://elsewhere.example/api/v1/observability/destinations"
+    api.fail(status=301, body='{"data": [], "total_count": 0}', location=target)
+    status, body, headers = raw_get(api, DESTINATIONS)
+    assert (status, headers["Location"], json.loads(body)) == (
+        301,
+        target,
+        {"data": [], "total_count": 0},
+    )
+    assert raw_get(api, DESTINATIONS)[0] == 401  # used up; the key is wrong, as sent here
+
+
+def test_a_trickled_answer_comes_one_byte_at_a_time(api: FakeApi) -> None:
+    api.fail(status=200, body='{"data": [], "total_count": 0}', trickle=0.01)
+    started = time.monotonic()
+    status, body, headers = raw_get(api, DESTINATIONS)
+    elapsed = time.monotonic() - started
+    assert (status, json.loads(body)) == (200, {"data": [], "total_count": 0})
+    # Every byte, headers included, waited its turn.
+    assert elapsed >= 0.01 * (len(body) + sum(len(k) + len(v) for k, v in headers.items()))
+
+
+def test_a_moving_listing_gains_a_first_destination_after_page_one(api: FakeApi) -> None:
+    ids = [api.add_destination({**LANGFUSE, "name": f"d{i}"})["id"] for i in range(3)]
+    api.move_listing(times=1)
+    _, first, _ = call(api, "GET", f"{DESTINATIONS}?limit=2")
+    _, second, _ = call(api, "GET", f"{DESTINATIONS}?offset=2&limit=2")
+    _, third, _ = call(api, "GET", f"{DESTINATIONS}?offset=2&limit=2")
+    assert [d["id"] for d in first["data"]] == ids[:2] and first["total_count"] == 3
+    # The new one went first, so what was second is now third: listed twice.
+    assert [d["id"] for d in second["data"]] == ids[1:] and second["total_count"] == 4
+    assert third == second  # moved once only
+    assert api.destinations()[0]["name"].startswith("moved-")
