@@ -277,3 +277,15 @@ def test_workspaces(api: FakeApi) -> None:
     assert [w["id"] for w in body["data"]] == [DEFAULT_WORKSPACE_ID, OTHER_WORKSPACE]
     assert call(api, "GET", "/workspaces/default")[1]["data"]["id"] == DEFAULT_WORKSPACE_ID
     assert call(api, "GET", f"/workspaces/{unknown}")[0] == 404
+
+
+def test_timestamps_are_set_on_create_and_moved_by_patch(api: FakeApi) -> None:
+    status, body, _ = call(api, "POST", DESTINATIONS, LANGFUSE)
+    created = body["data"]
+    assert status == 201 and created["created_at"] == created["updated_at"]
+    old = "2026-01-01T00:00:00.000Z"
+    seeded = api.add_destination({**LANGFUSE, "name": "old", "created_at": old, "updated_at": old})
+    status, body, _ = call(api, "PATCH", f"{DESTINATIONS}/{seeded['id']}", {"enabled": False})
+    assert status == 200 and body["data"]["created_at"] == old
+    assert body["data"]["updated_at"] > old
+    assert api.destinations()[1]["updated_at"] == body["data"]["updated_at"]
