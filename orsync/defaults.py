@@ -15,3 +15,6 @@ CONCURRENCY = 8
 PAGE_CONCURRENCY = 4
 # Items asked for per page (the API's maximum).
 PAGE_LIMIT = 100
+# Characters a `--format markdown` plan may take before parts are left out: GitHub refuses a
+# comment over 65,536 characters, and a workflow may add a line or two of its own.
+MARKDOWN_LIMIT = 60_000

@@ -303,8 +303,16 @@ def test_markdown_format(orsync: Orsync, fake: FakeApi) -> None:
     )
     result = orsync("plan", "--format", "markdown", env=SECRETS)
     assert result.code == 2
-    assert "#### Update: `Production Langfuse`" in result.stdout
-    assert "`(sensitive) sk-l...WxYz -> ...AbCd`" in result.stdout
+    lines = result.stdout.splitlines()
+    assert lines[0] == "**Plan: 0 to add, 1 to change, 0 to replace, 0 to destroy, 0 unmanaged.**"
+    assert (
+        f"| update | `{DEFAULT_WORKSPACE_ID}` | `Production Langfuse` | `langfuse` "
+        "| `config.secretKey` |"
+    ) in lines
+    assert lines[6].startswith("<details><summary><b>update</b> <code>Production Langfuse</code>")
+    stamp = fake.destinations()[0]["updated_at"]
+    assert lines[8].endswith(f" · last changed live `{stamp}`")
+    assert "| `config.secretKey` | `(sensitive) sk-l...WxYz -> ...AbCd` |" in lines
     result.assert_hides([SECRET, ROTATED, PUBLIC])
 
 

@@ -266,42 +266,6 @@ def test_json_secret_change_shows_masks() -> None:
     assert any("UNSET_SECRET" in w and "not verified" in w for w in document["warnings"])
 
 
-# Markdown ----------------------------------------------------------------------------------
-
-
-def table_rows(markdown: str, name: str) -> list[str]:
-    """The table rows (header excluded) of the section of destination `name`."""
-    sections = re.split(r"^#### ", markdown, flags=re.MULTILINE)
-    (section,) = [
-        s for s in sections if s.split("\n", 1)[0].split(": ", 1)[-1].startswith(f"`{name}`")
-    ]
-    return [line for line in section.splitlines() if line.startswith("| `")]
-
-
-def cells(row: str) -> list[str]:
-    """Split a table row on its unescaped pipes."""
-    return [cell.strip() for cell in re.split(r"(?<!\\)\|", row)[1:-1]]
-
-
-def test_markdown_has_a_row_per_field() -> None:
-    plan = mixed_plan()
-    markdown = render_markdown(plan)
-    assert "**Plan: 1 to add, 1 to change, 1 to replace, 1 to destroy, 1 unmanaged.**" in markdown
-    for change in plan.changes:
-        if change.action.value in ("create", "update", "replace"):
-            rows = table_rows(markdown, str(change.name))
-            assert [cells(r)[0] for r in rows] == [f"`{f.path}`" for f in change.fields]
-    assert cells(table_rows(markdown, "Hook")[0]) == ["`sampling_rate`", "`1 -> 0.5`"]
-
-
-def test_markdown_escapes_pipes_in_values() -> None:
-    piped = desired("Pipe", config={"url": "https://hooks.example.com/in?q=a|b"})
-    plan = plan_for((MAIN, "report", [piped], [live("Pipe", ident="id-pipe")]))
-    (row,) = table_rows(render_markdown(plan), "Pipe")
-    assert len(cells(row)) == 2
-    assert "a\\|b" in cells(row)[1]
-
-
 # Secrets, in every format ------------------------------------------------------------------
 
 
