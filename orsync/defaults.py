@@ -18,3 +18,6 @@ PAGE_LIMIT = 100
 # Seconds to wait before each listing that looks for a create whose answer never came (a
 # timeout, a dropped connection, a 5xx): the server may still be finishing it.
 CREATE_CHECK_WAITS = (0.0, 0.5, 1.0, 2.0)
+# Characters a `--format markdown` plan may take before parts are left out: GitHub refuses a
+# comment over 65,536 characters, and a workflow may add a line or two of its own.
+MARKDOWN_LIMIT = 60_000

@@ -150,6 +150,7 @@ def _change(
         protect=desired.protect,
         desired=desired,
         live=current,
+        live_updated_at=None if current is None else current.updated_at,
     )
 
 
@@ -297,6 +298,7 @@ def _unclaimed(current: LiveDestination, policy: UnmanagedPolicy) -> Change | No
         id=current.id,
         fields=_removal_fields(current),
         live=current,
+        live_updated_at=current.updated_at,
     )
 
 
@@ -312,4 +314,5 @@ def _superseded(desired: DesiredDestination, old: LiveDestination) -> Change:
         source=str(desired.source),
         protect=desired.protect,
         live=old,
+        live_updated_at=old.updated_at,
     )

@@ -136,7 +136,13 @@ def parse_destination(item: Any, where: str) -> LiveDestination:
         fields=ordered,
         config=wrap_live_config(type_name, config),
         raw=dict(item),
+        updated_at=_text_or_none(item.get("updated_at")),
     )
+
+
+def _text_or_none(value: Any) -> str | None:
+    """A timestamp only shown to people: one of another type is dropped, never an error."""
+    return value if isinstance(value, str) else None
 
 
 def parse_workspace(

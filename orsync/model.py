@@ -147,6 +147,7 @@ class LiveDestination:
 
     `fields` and `config` are the compared parts (secret config values wrapped as LIVE
     `Secret`s); `raw` is the item as returned (already masked by the API) for snapshots.
+    `updated_at` is when it last changed live, as the API wrote it (None when not a string).
     """
 
     id: str
@@ -156,6 +157,7 @@ class LiveDestination:
     fields: Mapping[str, Any]
     config: Mapping[str, Any]
     raw: Mapping[str, Any]
+    updated_at: str | None = None
 
 
 @dataclass(frozen=True)

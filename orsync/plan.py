@@ -55,6 +55,8 @@ class Change:
     fields: tuple[FieldChange, ...] = ()
     source: str | None = None
     protect: bool = False
+    # When the live destination last changed (its `updated_at`); None for a create.
+    live_updated_at: str | None = None
     desired: DesiredDestination | None = field(default=None, compare=False, repr=False)
     live: LiveDestination | None = field(default=None, compare=False, repr=False)
 
@@ -101,6 +103,7 @@ def change_to_json(change: Change) -> dict[str, Any]:
         "type": change.type,
         "id": change.id,
         "source": change.source,
+        "live_updated_at": change.live_updated_at,
         "fields": [field_to_json(f) for f in change.fields],
     }
 

@@ -113,8 +113,18 @@ def check_fresh(saved: SavedPlan, path: str, current: Plan) -> None:
         )
 
 
+# Keys of a change that do not say what apply does: the config file's path (the file itself is
+# hashed), and when live last changed (the live fingerprint covers it; a plan file written
+# before the key existed stays valid).
+_NOT_ACTIONS = frozenset({"source", "live_updated_at"})
+
+
 def _actions(changes: Any) -> Any:
-    """The changes without `source`: the file is the same (hashed), only its path may differ."""
+    """The changes without the keys that do not say what apply does."""
     if not isinstance(changes, list):
         return changes
-    return [{k: v for k, v in c.items() if k != "source"} for c in changes if isinstance(c, dict)]
+    return [
+        {k: v for k, v in c.items() if k not in _NOT_ACTIONS}
+        for c in changes
+        if isinstance(c, dict)
+    ]

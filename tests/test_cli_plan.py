@@ -303,9 +303,47 @@ def test_markdown_format(orsync: Orsync, fake: FakeApi) -> None:
     )
     result = orsync("plan", "--format", "markdown", env=SECRETS)
     assert result.code == 2
-    assert "#### Update: `Production Langfuse`" in result.stdout
-    assert "`(sensitive) sk-l...WxYz -> ...AbCd`" in result.stdout
+    lines = result.stdout.splitlines()
+    assert lines[0] == "**Plan: 0 to add, 1 to change, 0 to replace, 0 to destroy, 0 unmanaged.**"
+    assert (
+        f"| update | `{DEFAULT_WORKSPACE_ID}` | `Production Langfuse` | `langfuse` "
+        "| `config.secretKey` |"
+    ) in lines
+    assert lines[6].startswith("<details><summary><b>update</b> <code>Production Langfuse</code>")
+    stamp = fake.destinations()[0]["updated_at"]
+    assert lines[8].endswith(f" · last changed live `{stamp}`")
+    assert "| `config.secretKey` | `(sensitive) sk-l...WxYz -> ...AbCd` |" in lines
     result.assert_hides([SECRET, ROTATED, PUBLIC])
+
+
+def test_each_change_says_when_live_last_changed(orsync: Orsync, fake: FakeApi) -> None:
+    orsync.write_config(LANGFUSE_YAML)
+    seed(fake, enabled=False, updated_at="2026-11-27T10:02:11.000Z")
+    fake.add_destination({"name": "Stray", "type": "webhook", "config": {"url": "https://s.io"}})
+    code, plan = plan_json(orsync)
+    assert code == 2
+    stray_stamp = fake.destinations()[2]["updated_at"]
+    assert [(c["name"], c["live_updated_at"]) for c in plan["changes"]] == [
+        ("Production Langfuse", "2026-11-27T10:02:11.000Z"),
+        ("Stray", stray_stamp),
+    ]
+    text = orsync("plan", env=SECRETS)
+    assert "  # last changed live 2026-11-27T10:02:11.000Z (" in text.stdout
+    assert f"  # last changed live {stray_stamp} (less than a minute ago)" in text.stdout
+
+
+@pytest.mark.parametrize("stamp", [1732702931, None, {"at": "2026-11-27"}])
+def test_a_live_updated_at_that_is_not_text_is_ignored(
+    orsync: Orsync, fake: FakeApi, stamp: Any
+) -> None:
+    orsync.write_config(LANGFUSE_YAML)
+    seed(fake, enabled=False, updated_at=stamp)
+    code, plan = plan_json(orsync)
+    assert code == 2 and plan["changes"][0]["live_updated_at"] is None
+    for output_format in ("text", "markdown"):
+        result = orsync("plan", "--format", output_format, env=SECRETS)
+        assert result.code == 2, result.output
+        assert "last changed live" not in result.stdout and "Traceback" not in result.output
 
 
 def test_default_workspace_id_known_from_live(orsync: Orsync, fake: FakeApi) -> None:

@@ -90,7 +90,10 @@ def test_exit_2_on_drift_in_every_format_and_no_secret_printed(
         [secret_field] = [f for c in document["changes"] for f in c["fields"] if f["sensitive"]]
         assert secret_field["path"] == "config.secretKey"
     elif output_format == "markdown":
-        assert "orsync plan" in result.stdout and "stray" in result.stdout
+        assert (
+            result.stdout.startswith("**Plan: 0 to add, 1 to change,")
+            and "`stray`" in result.stdout
+        )
     else:
         assert "Plan: 0 to add, 1 to change, 0 to replace, 0 to destroy, 1 unmanaged." in (
             result.stdout

@@ -349,3 +349,15 @@ def test_a_moving_listing_gains_a_first_destination_after_page_one(api: FakeApi)
     assert [d["id"] for d in second["data"]] == ids[1:] and second["total_count"] == 4
     assert third == second  # moved once only
     assert api.destinations()[0]["name"].startswith("moved-")
+
+
+def test_timestamps_are_set_on_create_and_moved_by_patch(api: FakeApi) -> None:
+    status, body, _ = call(api, "POST", DESTINATIONS, LANGFUSE)
+    created = body["data"]
+    assert status == 201 and created["created_at"] == created["updated_at"]
+    old = "2026-01-01T00:00:00.000Z"
+    seeded = api.add_destination({**LANGFUSE, "name": "old", "created_at": old, "updated_at": old})
+    status, body, _ = call(api, "PATCH", f"{DESTINATIONS}/{seeded['id']}", {"enabled": False})
+    assert status == 200 and body["data"]["created_at"] == old
+    assert body["data"]["updated_at"] > old
+    assert api.destinations()[1]["updated_at"] == body["data"]["updated_at"]

@@ -112,6 +112,17 @@ def test_the_config_may_be_named_by_another_path(config: Path, saved_path: str) 
     check_fresh(read_plan_file(saved_path), saved_path, relative)
 
 
+def test_a_file_without_live_updated_at_is_still_fresh(config: Path, saved_path: str) -> None:
+    # When live last changed is shown, not acted on: a file written before the key existed
+    # holds the same plan.
+    def drop(document: dict[str, Any]) -> None:
+        for change in document["plan"]["changes"]:
+            del change["live_updated_at"]
+
+    edit(saved_path, drop)
+    check_fresh(read_plan_file(saved_path), saved_path, make_plan(config))
+
+
 def test_no_secret_is_in_the_file(saved_path: str) -> None:
     text = Path(saved_path).read_text(encoding="utf-8")
     for clear in (PUBLIC, SECRET, NEW_SECRET, DSN):
@@ -129,7 +140,7 @@ def test_stale_when_the_config_bytes_change(config: Path, saved_path: str) -> No
 def test_stale_when_live_changes(config: Path, saved_path: str) -> None:
     saved = read_plan_file(saved_path)
     # Live moved on in a way that leaves the plan the same: only the fingerprint tells.
-    moved = make_plan(config, updated_at="2030-01-01T00:00:00.000Z")
+    moved = make_plan(config, created_at="2030-01-01T00:00:00.000Z")
     assert plan_to_json(moved)["changes"] == saved.plan["changes"]
     with pytest.raises(StalePlanError, match="live destinations changed"):
         check_fresh(saved, saved_path, moved)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
+import builders
 import pytest
 
 from orsync.destination_types import FIELD_DEFAULTS
@@ -223,6 +225,7 @@ def test_json_has_exactly_the_documented_keys() -> None:
         "unchanged": 1,
     }
     change_keys = {"action", "workspace_id", "name", "type", "id", "source", "fields"}
+    change_keys.add("live_updated_at")
     for change in document["changes"]:
         assert set(change) == change_keys
         for field in change["fields"]:
@@ -261,42 +264,6 @@ def test_json_secret_change_shows_masks() -> None:
     }
     assert "config.publicKey" not in fields
     assert any("UNSET_SECRET" in w and "not verified" in w for w in document["warnings"])
-
-
-# Markdown ----------------------------------------------------------------------------------
-
-
-def table_rows(markdown: str, name: str) -> list[str]:
-    """The table rows (header excluded) of the section of destination `name`."""
-    sections = re.split(r"^#### ", markdown, flags=re.MULTILINE)
-    (section,) = [
-        s for s in sections if s.split("\n", 1)[0].split(": ", 1)[-1].startswith(f"`{name}`")
-    ]
-    return [line for line in section.splitlines() if line.startswith("| `")]
-
-
-def cells(row: str) -> list[str]:
-    """Split a table row on its unescaped pipes."""
-    return [cell.strip() for cell in re.split(r"(?<!\\)\|", row)[1:-1]]
-
-
-def test_markdown_has_a_row_per_field() -> None:
-    plan = mixed_plan()
-    markdown = render_markdown(plan)
-    assert "**Plan: 1 to add, 1 to change, 1 to replace, 1 to destroy, 1 unmanaged.**" in markdown
-    for change in plan.changes:
-        if change.action.value in ("create", "update", "replace"):
-            rows = table_rows(markdown, str(change.name))
-            assert [cells(r)[0] for r in rows] == [f"`{f.path}`" for f in change.fields]
-    assert cells(table_rows(markdown, "Hook")[0]) == ["`sampling_rate`", "`1 -> 0.5`"]
-
-
-def test_markdown_escapes_pipes_in_values() -> None:
-    piped = desired("Pipe", config={"url": "https://hooks.example.com/in?q=a|b"})
-    plan = plan_for((MAIN, "report", [piped], [live("Pipe", ident="id-pipe")]))
-    (row,) = table_rows(render_markdown(plan), "Pipe")
-    assert len(cells(row)) == 2
-    assert "a\\|b" in cells(row)[1]
 
 
 # Secrets, in every format ------------------------------------------------------------------
@@ -357,3 +324,83 @@ def test_container_fields_are_shown_where_they_differ() -> None:
         if f["path"] == "filter_rules"
     ]
     assert field["after"] == rules_wanted
+
+
+# When live last changed --------------------------------------------------------------------
+
+STAMP = "2026-11-27T10:02:11Z"
+NOW = datetime(2026, 11, 29, 13, 0, tzinfo=UTC)
+
+
+def stamped_plan(updated_at: object = STAMP) -> Plan:
+    """An update, a replace, a create, a delete and an unmanaged destination, the live ones
+    last changed at `updated_at`."""
+    wanted = [
+        builders.declared("Hook", sampling_rate=0.5),
+        builders.declared("New"),
+        builders.declared("Swap", "otel-collector", {"endpoint": "https://otel.example.com"}),
+    ]
+    items = [
+        builders.live_item(name, ident=f"id-{name.lower()}", updated_at=updated_at)
+        for name in ("Hook", "Swap", "Stray")
+    ]
+    return builders.plan_of(wanted, items)
+
+
+def test_every_live_change_carries_when_live_last_changed() -> None:
+    plan = stamped_plan()
+    actions = {c.action.value: c.live_updated_at for c in plan.changes}
+    assert actions == {"update": STAMP, "replace": STAMP, "create": None, "unmanaged": STAMP}
+    deleted = builders.plan_of([], [builders.live_item(updated_at=STAMP)], UnmanagedPolicy.DELETE)
+    assert [(c.action.value, c.live_updated_at) for c in deleted.changes] == [("delete", STAMP)]
+
+
+def test_json_live_updated_at_is_null_for_a_create() -> None:
+    changes = json.loads(render_json(stamped_plan()))["changes"]
+    assert {c["name"]: c["live_updated_at"] for c in changes} == {
+        "Hook": STAMP,
+        "New": None,
+        "Swap": STAMP,
+        "Stray": STAMP,
+    }
+
+
+def test_text_says_when_live_last_changed() -> None:
+    lines = render_text(stamped_plan(), now=NOW).splitlines()
+    line = f"  # last changed live {STAMP} (2 days ago)"
+    assert lines.count(line) == 3
+    # Right under the header of each live destination, none for the create.
+    for name in ("Hook", "Swap", "Stray"):
+        header = next(i for i, text in enumerate(lines) if f"'{name}'" in text)
+        assert lines[header + 1] == line
+    create = next(i for i, text in enumerate(lines) if "'New'" in text)
+    assert lines[create + 1] == '  + destination "New" {'
+
+
+@pytest.mark.parametrize(
+    ("stamp", "shown"),
+    [
+        ("2026-11-29T12:59:30Z", "2026-11-29T12:59:30Z (less than a minute ago)"),
+        ("2026-11-29T12:59:00.000Z", "2026-11-29T12:59:00.000Z (1 minute ago)"),
+        ("2026-11-29T10:30:00+00:00", "2026-11-29T10:30:00+00:00 (2 hours ago)"),
+        ("2026-11-28T12:00:00+01:00", "2026-11-28T12:00:00+01:00 (1 day ago)"),
+        ("2026-11-29T13:00:30Z", "2026-11-29T13:00:30Z (less than a minute ago)"),  # skew
+        ("2026-11-30T00:00:00Z", "2026-11-30T00:00:00Z"),  # ahead of this clock
+        ("9999-12-31T23:59:59-14:00", "9999-12-31T23:59:59-14:00"),
+        ("2026-11-29T10:30:00", "2026-11-29T10:30:00"),  # no time zone: no guess
+        ("yesterday", "yesterday"),
+        ("2026-11-27\n  - destination", '"2026-11-27\\n  - destination"'),
+    ],
+)
+def test_text_shows_the_age_only_when_it_can_be_told(stamp: str, shown: str) -> None:
+    text = render_text(stamped_plan(stamp), now=NOW)
+    assert f"  # last changed live {shown}\n" in text
+
+
+@pytest.mark.parametrize("stamp", [None, 1732702931, 17.5, True, {"at": STAMP}, [STAMP]])
+def test_a_live_updated_at_that_is_not_text_is_left_out(stamp: object) -> None:
+    plan = stamped_plan(stamp)  # the live parser takes it, without a complaint
+    assert [c.live_updated_at for c in plan.changes] == [None] * 4
+    assert "last changed live" not in render_text(plan, now=NOW)
+    assert "last changed live" not in render_markdown(plan)
+    assert [c["live_updated_at"] for c in json.loads(render_json(plan))["changes"]] == [None] * 4

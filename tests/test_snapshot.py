@@ -95,6 +95,17 @@ def test_round_trip_of_masked_items_is_exact(fake: FakeApi, snapshot_path: str) 
     assert [w.id for w in only_other.workspaces] == [OTHER]
 
 
+def test_when_live_last_changed_survives_a_snapshot(fake: FakeApi, snapshot_path: str) -> None:
+    seed_masked(fake)
+    stamps = {d["id"]: d["updated_at"] for d in fake.destinations()}
+    assert all(isinstance(stamp, str) and stamp for stamp in stamps.values())
+    write_snapshot(read_from(fake, [None]), snapshot_path)
+    back = read_snapshot(snapshot_path, [None])
+    assert {d.id: d.updated_at for d in back.workspaces[0].destinations} == stamps
+    changes = plan_to_json(plan_of_state([], back))["changes"]
+    assert {c["id"]: c["live_updated_at"] for c in changes} == stamps
+
+
 def test_secrets_in_clear_are_masked_in_the_file(snapshot_path: str) -> None:
     live = LiveState((parse_workspace(None, clear_items()),))
     write_snapshot(live, snapshot_path)

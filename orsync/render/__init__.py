@@ -5,13 +5,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from orsync.plan import Plan
 
 FORMATS = ("text", "json", "markdown")
 
 
-def render_plan(plan: Plan, output_format: str, *, color: bool = False) -> str:
-    """The plan in one of FORMATS; `color` applies to text only. Imports only that renderer."""
+def render_plan(
+    plan: Plan, output_format: str, *, color: bool = False, now: datetime | None = None
+) -> str:
+    """The plan in one of FORMATS; `color` and `now` (for "2 days ago"; default: the clock)
+    apply to text only. Imports only that renderer."""
     if output_format == "json":
         from orsync.render.json import render_json
 
@@ -22,4 +27,4 @@ def render_plan(plan: Plan, output_format: str, *, color: bool = False) -> str:
         return render_markdown(plan)
     from orsync.render.text import render_text
 
-    return render_text(plan, color=color)
+    return render_text(plan, color=color, now=now)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import click
 
 from orsync.plan import Action, Change, Plan
 from orsync.render.values import (
     field_rows,
+    live_age,
     show_single,
+    show_stamp,
     show_value,
     workspace_label,
     worth_showing_when_removed,
@@ -38,15 +41,17 @@ _VERB = {
 }
 
 
-def render_text(plan: Plan, *, color: bool = False) -> str:
-    """The whole plan as text; `color` adds ANSI colors (for a terminal only)."""
+def render_text(plan: Plan, *, color: bool = False, now: datetime | None = None) -> str:
+    """The whole plan as text; `color` adds ANSI colors (for a terminal only). `now` (default:
+    the clock) is what "last changed live ... ago" counts from."""
+    now = now or datetime.now(UTC)
     lines: list[str] = []
     workspace: object = object()
     for change in plan.changes:
         if change.workspace_id != workspace:
             workspace = change.workspace_id
             lines.append(_paint(f"{workspace_label(change.workspace_id)}:", "bright_white", color))
-        lines.extend(_block(change, color))
+        lines.extend(_block(change, color, now))
         lines.append("")
     lines.append(summary_line(plan))
     return "\n".join(lines) + "\n"
@@ -63,7 +68,7 @@ def summary_line(plan: Plan) -> str:
     )
 
 
-def _block(change: Change, color: bool) -> Iterator[str]:
+def _block(change: Change, color: bool, now: datetime) -> Iterator[str]:
     symbol = _SYMBOL[change.action]
     name = change.name if change.name is not None else "(unnamed)"
     where = f"  ({change.source})" if change.source else ""
@@ -72,6 +77,8 @@ def _block(change: Change, color: bool) -> Iterator[str]:
         # Not an undeclared destination: the declaration there replaces it.
         verb = "will be destroyed (the old half of a replace: the declaration here is live anew)"
     yield _paint(f"  # {change.type} {name!r} {verb}{where}", "bright_black", color)
+    if change.live_updated_at is not None:
+        yield _paint(f"  # {_last_changed(change.live_updated_at, now)}", "bright_black", color)
     yield _paint(f"  {symbol} destination {show_value(name)} {{", _COLOR[change.action], color)
     rows = list(_rows(change))
     width = max((len(path) for _, path, _ in rows), default=0)
@@ -82,6 +89,11 @@ def _block(change: Change, color: bool) -> Iterator[str]:
         line = f"      {mark} {path.ljust(width)} = {text}"
         yield _paint(line, _COLOR[change.action], color) if mark.strip() else line
     yield "    }"
+
+
+def _last_changed(stamp: str, now: datetime) -> str:
+    age = live_age(stamp, now)
+    return f"last changed live {show_stamp(stamp)}" + (f" ({age})" if age else "")
 
 
 def _rows(change: Change) -> Iterator[tuple[str, str, str]]:

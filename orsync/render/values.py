@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from orsync.plan import FieldChange
@@ -63,3 +64,35 @@ _SHOWN_WHEN_REMOVED = ("enabled", "sampling_rate", "privacy_mode")
 def worth_showing_when_removed(change: FieldChange) -> bool:
     """Whether to show a field of a destination to be deleted or reported: where it sends."""
     return change.path.startswith("config.") or change.path in _SHOWN_WHEN_REMOVED
+
+
+# A server clock a little ahead of this one still reads as "less than a minute ago".
+_CLOCK_SLACK_SECONDS = 60
+_UNITS = ((86400, "day"), (3600, "hour"), (60, "minute"))
+
+
+def show_stamp(stamp: str) -> str:
+    """A live timestamp on one line of text: as written, or quoted when it holds a control
+    character (it comes from the API and must not break or forge a line)."""
+    return stamp if stamp.isprintable() else json.dumps(stamp)
+
+
+def live_age(stamp: str, now: datetime) -> str | None:
+    """How long before `now` the ISO 8601 `stamp` was (`2 days ago`); None when that cannot
+    be told: not ISO 8601, no time zone (guessing one could be hours off), or in the future."""
+    try:
+        then = datetime.fromisoformat(stamp)
+    except ValueError:
+        return None
+    if then.tzinfo is None:
+        return None
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    seconds = (now - then).total_seconds()
+    if seconds < -_CLOCK_SLACK_SECONDS:
+        return None
+    for size, unit in _UNITS:
+        if seconds >= size:
+            count = int(seconds // size)
+            return f"{count} {unit}{'' if count == 1 else 's'} ago"
+    return "less than a minute ago"
