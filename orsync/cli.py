@@ -233,11 +233,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     except click.UsageError as exc:
         exc.show()
         code = EXIT_ERROR
-    except click.Abort:
-        click.echo("Aborted.", err=True)
-        code = EXIT_ERROR
-    except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
+    except (click.Abort, KeyboardInterrupt) as exc:
+        # click hands a Ctrl-C on as an Abort caused by it.
+        ctrl_c = isinstance(exc, KeyboardInterrupt) or isinstance(exc.__cause__, KeyboardInterrupt)
+        click.echo("Interrupted." if ctrl_c else "Aborted.", err=True)
         code = EXIT_ERROR
     except Exception as exc:
         if verbose:
