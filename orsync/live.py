@@ -29,6 +29,18 @@ _MAX_DEPTH = 32
 _MAX_EXACT_INTEGER = 2**53
 
 
+def _is_text(value: str) -> bool:
+    """Whether a string can be written out: JSON's `\\ud800` escapes decode to lone halves
+    of a surrogate pair, which no terminal, file or request can carry."""
+    if value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _value_problem(value: Any) -> str | None:
     """What makes a JSON value unfit to compare, naming where, not the value (it may be secret).
 
@@ -45,7 +57,11 @@ def _value_problem(value: Any) -> str | None:
             return f"{where} is not a finite number"
         if isinstance(current, int) and not -_MAX_EXACT_INTEGER <= current <= _MAX_EXACT_INTEGER:
             return f"{where} is a number too large to compare exactly"
+        if isinstance(current, str) and not _is_text(current):
+            return f"{where} holds text that is not valid Unicode (a lone surrogate escape)"
         if isinstance(current, Mapping):
+            if not all(_is_text(str(k)) for k in current):
+                return f"a key in {where} is not valid Unicode (a lone surrogate escape)"
             children = [(v, f"{path}.{k}" if path else str(k)) for k, v in current.items()]
         elif isinstance(current, list):
             children = [(v, f"{path}[{i}]") for i, v in enumerate(current)]
@@ -112,12 +128,12 @@ def parse_destination(item: Any, where: str) -> LiveDestination:
     if not isinstance(item, Mapping):
         raise ApiError(f"unexpected API answer: {where} is not an object")
     shape = _Shape(item, where)
+    problem = _value_problem(item)
+    if problem:
+        raise shape.fail(problem)  # before the id is used in messages: it may be the problem
     identifier = shape.string("id")
     assert identifier is not None
     shape.where = f"destination {identifier}"
-    problem = _value_problem(item)
-    if problem:
-        raise shape.fail(problem)
     type_name = shape.string("type")
     assert type_name is not None
     fields: dict[str, Any] = {name: shape.boolean(name) for name in _BOOL_FIELDS}

@@ -162,13 +162,17 @@ class Redactor:
             self._texts.update(s for s in spellings if len(s) >= _MIN_REDACTED_LENGTH)
 
     def redact(self, message: str) -> str:
-        """The message with every remembered secret replaced by `***`, longest first."""
+        """The message with every remembered secret replaced by `***`, longest first.
+
+        A lone surrogate (from a byte that was not UTF-8) is shown escaped: printed as it is,
+        it would end the run with an encoding error instead of the message.
+        """
         with self._lock:
             texts = sorted(self._texts, key=len, reverse=True)
         for text in texts:
             if text in message:
                 message = message.replace(text, REDACTED)
-        return message
+        return message.encode("utf-8", "backslashreplace").decode("utf-8")
 
     def forget_all(self) -> None:
         """Start afresh (a new run in the same process)."""

@@ -44,3 +44,26 @@ def test_implausible_lists_fail_fast(
     result = orsync("plan")
     assert result.code == 1 and fragment in result.stderr, result.output
     assert len(fake.requests) <= 15
+
+
+@pytest.mark.parametrize("output_format", ["text", "json", "markdown"])
+def test_an_api_string_with_a_lone_surrogate_is_an_unexpected_answer(
+    orsync: Orsync, fake: FakeApi, output_format: str
+) -> None:
+    """JSON may escape half a surrogate pair (`\\ud800`); such text cannot be printed, so it is
+    refused where it is read, naming the field, instead of breaking the output half-way."""
+    orsync.write_config("version: 1\ndestinations: []\n")
+    hook = {"type": "webhook", "name": "bad \ud800 name", "config": {"url": "https://h.example"}}
+    fake.add_destination(hook)
+    result = orsync("plan", "--format", output_format)
+    assert result.code == 1
+    assert result.stdout == ""
+    assert "unexpected API answer" in result.stderr
+    assert "`name` holds text that is not valid Unicode" in result.stderr
+
+
+def test_a_message_holding_a_lone_surrogate_is_printed_escaped(orsync: Orsync) -> None:
+    """An error naming a value that came from bytes that are not UTF-8 still prints."""
+    result = orsync("plan", "-c", "missing-\udcff.yaml")
+    assert result.code == 1
+    assert "missing-\\udcff.yaml: no such file" in result.stderr
