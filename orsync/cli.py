@@ -175,7 +175,7 @@ def apply(
 
 @cli.command()
 def schema() -> int:
-    """Print the JSON Schema of the config file: offline, no key, no config needed."""
+    """Print the config file's JSON Schema (offline, no config needed)."""
     from orsync.commands.schema import schema_text
 
     click.echo(schema_text(), nl=False)

@@ -50,7 +50,9 @@ def needs(*names: str) -> list[str]:
     found = [program(name) for name in names]
     for name, path in zip(names, found, strict=True):
         if path is None:
-            pytest.skip(f"`{name}` is not installed")
+            pytest.skip(
+                f"`{name}` is not installed (the test extra has it: pip install -e '.[test]')"
+            )
     return [path for path in found if path is not None]
 
 
