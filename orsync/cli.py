@@ -10,12 +10,13 @@ from __future__ import annotations
 import os
 import sys
 import traceback
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from orsync import __version__, defaults
+from orsync import __version__
+from orsync.cli_options import max_deletes_option, shared_options, workspace_option
 from orsync.commands.inputs import ApiSource, Connection
 from orsync.errors import (
     EXIT_ERROR,
@@ -32,29 +33,6 @@ from orsync.sensitive import RUN_SECRETS, redact
 if TYPE_CHECKING:
     from orsync.plan import Plan
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def shared_options(command: F) -> F:
-    """Add the options every command takes (README.md, Commands)."""
-    decorators = [
-        click.option("-c", "--config", default=defaults.CONFIG_PATH, envvar="ORSYNC_CONFIG",
-                     show_default=True, help="Config file (env ORSYNC_CONFIG)."),
-        click.option("--base-url", default=defaults.BASE_URL, envvar="ORSYNC_BASE_URL",
-                     show_default=True, help="Management API base URL (env ORSYNC_BASE_URL)."),
-        click.option("--api-key-env", default=defaults.API_KEY_ENV, show_default=True,
-                     metavar="NAME", help="Environment variable that holds the management key."),
-        # Checked when a request is about to be made, so `validate` never trips on it.
-        click.option("--timeout", type=float, default=defaults.TIMEOUT, envvar="ORSYNC_TIMEOUT",
-                     show_default=True, metavar="SECONDS",
-                     help="Timeout of one API request (env ORSYNC_TIMEOUT)."),
-        click.option("--no-color", is_flag=True, help="No colors (also NO_COLOR)."),
-        click.option("-v", "--verbose", is_flag=True, help="Tracebacks and details on errors."),
-    ]  # fmt: skip
-    for decorator in reversed(decorators):
-        command = decorator(command)
-    return command
-
 
 def _connection(base_url: str, api_key_env: str, timeout: float, **_: Any) -> Connection:
     return Connection(base_url, api_key_env, timeout)
@@ -66,15 +44,6 @@ def _api_source(**shared: Any) -> ApiSource:
 
 def _color(no_color: bool, **_: Any) -> bool:
     return not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
-
-
-workspace_option = click.option(
-    "--workspace", "workspaces", multiple=True, metavar="ID", help="Only this workspace (repeat)."
-)
-max_deletes_option = click.option(
-    "--max-deletes", type=click.IntRange(min=0), default=defaults.MAX_DELETES, show_default=True,
-    help="Refuse to delete or replace more destinations than this (exit 3).",
-)  # fmt: skip
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -202,6 +171,15 @@ def apply(
     if outcome.remaining and outcome.after is not None:
         click.echo(render_plan(outcome.after, "text", color=color), nl=False)
     return outcome.exit_code
+
+
+@cli.command()
+def schema() -> int:
+    """Print the config file's JSON Schema (offline, no config needed)."""
+    from orsync.commands.schema import schema_text
+
+    click.echo(schema_text(), nl=False)
+    return EXIT_OK
 
 
 def _confirm() -> None:

@@ -32,7 +32,10 @@ TOP_LEVEL_KEYS = ("version", "defaults", "workspaces", "destinations")
 WORKSPACE_KEYS = ("id", "unmanaged", "destinations")
 DESTINATION_KEYS = ("name", "type", "id", *COMPARED_FIELDS, "config", "ignore", "protect")
 
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
+# A workspace id, in either case (the JSON Schema of `orsync schema` uses it too).
+WORKSPACE_UUID = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+)
 
 
 def load_config(path: str, environ: Mapping[str, str] | None = None) -> DesiredState:
@@ -147,7 +150,7 @@ def _workspace_id(node: ConfigNode, id_lines: dict[str, int]) -> str:
     if not isinstance(node.value, str):
         raise node.error(f"expected a workspace UUID, got {kind_of(node.value)}")
     text = node.text()
-    if not _UUID.fullmatch(text):
+    if not WORKSPACE_UUID.fullmatch(text):
         raise node.error(
             "expected a workspace UUID like 550e8400-e29b-41d4-a716-446655440000, "
             f"got {node.quoted()}"

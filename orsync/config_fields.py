@@ -26,7 +26,7 @@ REGION_ALIASES = {"eu": "europe"}
 
 # A number as YAML 1.2 and JSON write it. YAML 1.1 (PyYAML) reads a float only with a dot, so
 # `1e-4` arrives as text.
-_NUMBER_TEXT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+NUMBER_TEXT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 
 
 def check_field(name: str, node: ConfigNode) -> Any:
@@ -39,7 +39,7 @@ def _boolean(node: ConfigNode) -> bool:
 
 
 def _sampling_rate(node: ConfigNode) -> int | float:
-    if isinstance(node.value, str) and _NUMBER_TEXT.fullmatch(node.value):
+    if isinstance(node.value, str) and NUMBER_TEXT.fullmatch(node.value):
         # Only a number makes sense here, so text that reads as one is that number.
         node = dataclasses.replace(node, value=float(node.value))
     rate = node.number()

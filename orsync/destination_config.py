@@ -3,7 +3,8 @@
 A known type's keys come from `types.TYPES` (plus `headers`); an unknown type's config is kept
 as written, since the API adds types faster than orsync learns them. Secret positions are
 `types.is_secret_key` and every value of `headers`. A secret is never empty: a variable set to
-nothing (as CI sets a secret it does not have) is an error naming it.
+nothing (as CI sets a secret it does not have) is an error naming it. A key whose values the API
+keeps closed (`ConfigKey.values`) takes one of them: a typo is an error with a hint.
 """
 
 from __future__ import annotations
@@ -43,10 +44,8 @@ def read_destination_config(
             config[key] = _unknown_type_value(child, type_name, (key,))
         elif types.is_secret_key(type_name, key):
             config[key] = read_secret(child)
-        elif known.keys[key].values and _spelled_out(child):
-            # A closed list: the API refuses anything else, so a typo is caught here.
-            config[key] = child.choice(known.keys[key].values, f"{type_name} {key}")
         else:
+            _check_closed_list(child, type_name, known.keys[key])
             config[key] = _single_value(child)
     for key in known.required_keys() if known is not None else ():
         if key not in config:
@@ -55,11 +54,6 @@ def read_destination_config(
                 "and apply will refuse to create this destination without it"
             )
     return config
-
-
-def _spelled_out(node: ConfigNode) -> bool:
-    """A string the file writes out, not built from variables (checked where it is used)."""
-    return isinstance(node.value, str) and not node.expansion().variables
 
 
 def read_secret(node: ConfigNode) -> Secret:
@@ -120,6 +114,18 @@ def _plain_or_environment(node: ConfigNode) -> Any:
         remember_secret(expansion.text)
         return Secret(SecretOrigin.PLAIN, expansion.text)
     return expansion.text
+
+
+def _check_closed_list(node: ConfigNode, type_name: str, spec: types.ConfigKey) -> None:
+    """A key whose values the API keeps closed (webhook `method`) takes one of them.
+
+    A value from an unset variable is left to plan, as every `config` value is.
+    """
+    if not spec.values:
+        return
+    if isinstance(node.value, str) and node.expansion().text is None:
+        return
+    node.choice(spec.values, f"{type_name} {spec.name}")
 
 
 def _single_value(node: ConfigNode) -> Any:

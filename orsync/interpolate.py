@@ -15,7 +15,7 @@ from orsync.sensitive import remember_secret
 
 # One scan, left to right: an escaped `$${`, a closed reference, or an opening never closed.
 _TOKEN = re.compile(r"\$\$\{|\$\{(?P<name>[^}]*)\}|\$\{")
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class InterpolationError(ValueError):
@@ -85,7 +85,7 @@ def _reference_name(token: re.Match[str]) -> str:
         raise InterpolationError("'${' is never closed by '}' (write '$${' for a literal '${')")
     if not name:
         raise InterpolationError("'${}' names no environment variable")
-    if not _NAME.fullmatch(name):
+    if not VARIABLE_NAME.fullmatch(name):
         raise InterpolationError(
             "'${...}' must hold an environment variable name "
             "(letters, digits and _, not starting with a digit)"

@@ -128,12 +128,15 @@ def parse_destination(item: Any, where: str) -> LiveDestination:
     if not isinstance(item, Mapping):
         raise ApiError(f"unexpected API answer: {where} is not an object")
     shape = _Shape(item, where)
+    raw_id = item.get("id")
+    if isinstance(raw_id, str) and raw_id and _is_text(raw_id):
+        # Named by its id in messages, once the id is known to be printable text.
+        shape.where = f"destination {raw_id}"
     problem = _value_problem(item)
     if problem:
-        raise shape.fail(problem)  # before the id is used in messages: it may be the problem
+        raise shape.fail(problem)
     identifier = shape.string("id")
     assert identifier is not None
-    shape.where = f"destination {identifier}"
     type_name = shape.string("type")
     assert type_name is not None
     fields: dict[str, Any] = {name: shape.boolean(name) for name in _BOOL_FIELDS}

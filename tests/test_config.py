@@ -985,8 +985,8 @@ NUMBER_PLACES = {
         "destinations[0].filter_rules.groups[0].rules[0].value",
     ),
     "known type's config": (
-        "config: {{url: https://x.example, method: {}}}",
-        "destinations[0].config.method",
+        "config: {{url: {}}}",
+        "destinations[0].config.url",
     ),
     "unknown type's config": ("config: {{batch: [1, {}]}}", "destinations[0].config.batch[1]"),
 }
@@ -1153,3 +1153,89 @@ def test_duplicates_from_variables_are_named_never_quoted(tmp_path: Path) -> Non
         error = load_error(tmp_path, "version: 1\n" + text, environ)
         assert (error.line, error.problem) == (4 if "id: '${W}'" not in text else 5, problem)
         assert HIDDEN not in str(error)
+
+
+# --- config keys whose values the API keeps closed ----------------------------------------------
+
+CLOSED_VALUES = {
+    "webhook method": (
+        "webhook",
+        "{url: https://hooks.example.com, method: PATCH}",
+        "method",
+        "unknown webhook method 'PATCH' (expected one of: POST, PUT)",
+    ),
+    "webhook method, case": (
+        "webhook",
+        "{url: https://hooks.example.com, method: post}",
+        "method",
+        "unknown webhook method 'post', did you mean 'POST'?",
+    ),
+    "newrelic region": (
+        "newrelic",
+        "{licenseKey: '${K}', region: EU}",
+        "region",
+        "unknown newrelic region 'EU', did you mean 'eu'?",
+    ),
+    "s3 authMode": (
+        "s3",
+        "{bucketName: b, authMode: iam-role}",
+        "authMode",
+        "unknown s3 authMode 'iam-role', did you mean 'iam_role'?",
+    ),
+    "s3 provider": (
+        "s3",
+        "{bucketName: b, provider: azure}",
+        "provider",
+        "unknown s3 provider 'azure' (expected one of: aws, cloudflare_r2, gcs, other)",
+    ),
+    "not text": (
+        "webhook",
+        "{url: https://hooks.example.com, method: 5}",
+        "method",
+        "expected one of: POST, PUT; got a number",
+    ),
+    "from a variable": (
+        "webhook",
+        "{url: https://hooks.example.com, method: '${M}'}",
+        "method",
+        "unknown webhook method '${M}' (value not shown) (expected one of: POST, PUT)",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("kind", "config", "key", "problem"), CLOSED_VALUES.values(), ids=CLOSED_VALUES
+)
+def test_typo_in_a_closed_list_is_an_error_with_a_hint(
+    tmp_path: Path, kind: str, config: str, key: str, problem: str
+) -> None:
+    text = f"version: 1\ndestinations:\n  - name: a\n    type: {kind}\n    config: {config}\n"
+    error = load_error(tmp_path, text, {"M": "PATCH"})
+    assert (error.line, error.path) == (5, f"destinations[0].config.{key}")
+    assert error.problem == problem
+
+
+def test_closed_list_values_are_accepted_and_kept(tmp_path: Path) -> None:
+    state = load(
+        tmp_path,
+        """
+        version: 1
+        destinations:
+          - {name: a, type: webhook, config: {url: https://a.example, method: PUT}}
+          - {name: b, type: newrelic, config: {licenseKey: '${K}', region: eu}}
+          - name: c
+            type: s3
+            config: {bucketName: b, authMode: iam_role, provider: cloudflare_r2}
+          - {name: d, type: webhook, config: {url: https://d.example, method: '${UNSET}'}}
+          - {name: e, type: webhook, config: {url: https://e.example, method: '${M}'}}
+        """,
+        {"M": "POST"},
+    )
+    a, b, c, d, e = state.workspaces[0].destinations
+    assert a.config["method"] == "PUT"
+    assert b.config["region"] == "eu"
+    assert (c.config["authMode"], c.config["provider"]) == ("iam_role", "cloudflare_r2")
+    # From a variable: kept as a secret, as every config value from the environment is.
+    assert d.config["method"] == Secret(SecretOrigin.ENV, None, ("UNSET",))
+    assert e.config["method"] == Secret(SecretOrigin.ENV, "POST", ("M",))
+    assert state.warnings == ()
