@@ -10,13 +10,22 @@ from __future__ import annotations
 import os
 import sys
 import traceback
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from orsync import __version__, defaults
-from orsync.commands.inputs import ApiSource, Connection
+from orsync import __version__
+from orsync.cli_options import (
+    api_source,
+    connection,
+    export_workspace_option,
+    live_source,
+    max_deletes_option,
+    shared_options,
+    use_color,
+    workspace_option,
+)
 from orsync.errors import (
     EXIT_ERROR,
     EXIT_OK,
@@ -31,50 +40,6 @@ from orsync.sensitive import RUN_SECRETS, redact
 
 if TYPE_CHECKING:
     from orsync.plan import Plan
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def shared_options(command: F) -> F:
-    """Add the options every command takes (README.md, Commands)."""
-    decorators = [
-        click.option("-c", "--config", default=defaults.CONFIG_PATH, envvar="ORSYNC_CONFIG",
-                     show_default=True, help="Config file (env ORSYNC_CONFIG)."),
-        click.option("--base-url", default=defaults.BASE_URL, envvar="ORSYNC_BASE_URL",
-                     show_default=True, help="Management API base URL (env ORSYNC_BASE_URL)."),
-        click.option("--api-key-env", default=defaults.API_KEY_ENV, show_default=True,
-                     metavar="NAME", help="Environment variable that holds the management key."),
-        # Checked when a request is about to be made, so `validate` never trips on it.
-        click.option("--timeout", type=float, default=defaults.TIMEOUT, envvar="ORSYNC_TIMEOUT",
-                     show_default=True, metavar="SECONDS",
-                     help="Timeout of one API request (env ORSYNC_TIMEOUT)."),
-        click.option("--no-color", is_flag=True, help="No colors (also NO_COLOR)."),
-        click.option("-v", "--verbose", is_flag=True, help="Tracebacks and details on errors."),
-    ]  # fmt: skip
-    for decorator in reversed(decorators):
-        command = decorator(command)
-    return command
-
-
-def _connection(base_url: str, api_key_env: str, timeout: float, **_: Any) -> Connection:
-    return Connection(base_url, api_key_env, timeout)
-
-
-def _api_source(**shared: Any) -> ApiSource:
-    return ApiSource(lambda: _connection(**shared).open(os.environ))
-
-
-def _color(no_color: bool, **_: Any) -> bool:
-    return not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
-
-
-workspace_option = click.option(
-    "--workspace", "workspaces", multiple=True, metavar="ID", help="Only this workspace (repeat)."
-)
-max_deletes_option = click.option(
-    "--max-deletes", type=click.IntRange(min=0), default=defaults.MAX_DELETES, show_default=True,
-    help="Refuse to delete or replace more destinations than this (exit 3).",
-)  # fmt: skip
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -111,17 +76,18 @@ def plan(
     Exit 0 when live matches, 2 when there is drift, 3 when apply would refuse the plan
     (protect, --max-deletes), 1 on error.
     """
-    from orsync.commands.inputs import SnapshotSource
     from orsync.commands.plan import run_plan, save_plan
 
-    color = _color(**shared)
-    source = SnapshotSource(snapshot) if snapshot is not None else _api_source(**shared)
+    color = use_color(**shared)
+    source = live_source(snapshot, **shared)
     outcome = run_plan(config, source, workspaces=workspaces, max_deletes=max_deletes)
     if output_format == "text":
         warn(outcome.plan.warnings, color)
         if snapshot is not None:
             click.echo(f"(Planned against the snapshot {snapshot}, not the API.)", err=True)
     click.echo(render_plan(outcome.plan, output_format, color=color), nl=False)
+    if output_format == "text" and outcome.adopt_hint(snapshot):
+        click.echo(outcome.adopt_hint(snapshot))
     if outcome.refusal is not None:
         raise SafetyError(f"apply would refuse this plan: {outcome.refusal}")
     if out is not None:
@@ -142,8 +108,40 @@ def snapshot(output: str, workspaces: tuple[str, ...], config: str, **shared: An
     """
     from orsync.commands.snapshot import run_snapshot
 
-    outcome = run_snapshot(config, _api_source(**shared), output, workspaces)
+    outcome = run_snapshot(config, api_source(**shared), output, workspaces)
     click.echo(outcome.summary())
+    return EXIT_OK
+
+
+@cli.command()
+@shared_options
+@click.option("-o", "--output", metavar="FILE", help="Write the config to FILE (default: stdout).")
+@click.option("--secrets", type=click.Choice(("pin", "env")), default="pin", show_default=True,
+              help="Secrets as the API's masks (pins), or as ${VAR} placeholders.")  # fmt: skip
+@click.option("--snapshot", metavar="FILE", help="Export a saved live state, offline.")
+@export_workspace_option
+def export(
+    output: str | None,
+    secrets: str,
+    snapshot: str | None,
+    workspaces: tuple[str, ...],
+    config: str,
+    **shared: Any,
+) -> int:
+    """Write a config file from the live state (onboarding); it plans clean against it.
+
+    Exports the workspaces named (`default`: the key's own), else those of the config file,
+    else every workspace of --snapshot, else the key's default workspace.
+    """
+    from orsync.commands.export import run_export
+    from orsync.export import SecretsMode
+
+    source, mode = live_source(snapshot, **shared), SecretsMode(secrets)
+    outcome = run_export(config, source, base_url=shared["base_url"], output=output,
+                         workspaces=workspaces, secrets=mode)  # fmt: skip
+    warn(outcome.warnings, use_color(**shared))
+    click.echo(outcome.summary() if outcome.output else outcome.text, nl=bool(outcome.output))
+    click.echo(outcome.variables_block(), err=True, nl=False)
     return EXIT_OK
 
 
@@ -154,7 +152,7 @@ def validate(config: str, **shared: Any) -> int:
     from orsync.commands.validate import run_validate
 
     outcome = run_validate(config)
-    warn(outcome.desired.warnings, _color(**shared))
+    warn(outcome.desired.warnings, use_color(**shared))
     click.echo(outcome.summary())
     return EXIT_OK
 
@@ -174,19 +172,19 @@ def apply(
     """
     from orsync.commands.apply import ApplyCallbacks, run_apply
 
-    color = _color(**shared)
+    color = use_color(**shared)
 
     def show(current: Plan) -> None:
         warn(current.warnings, color)
         click.echo(render_plan(current, "text", color=color), nl=False)
 
     given = click.get_current_context().get_parameter_source("config")
-    connection = _connection(**shared)
+    api = connection(**shared)
     notice = "\nInterrupt: stopping after the current step."
     with stop_between_steps(lambda: click.echo(notice, err=True)) as stop:
         outcome = run_apply(
             config,
-            lambda: connection.open(os.environ),
+            lambda: api.open(os.environ),
             planfile=planfile,
             config_given=given is not click.core.ParameterSource.DEFAULT,
             auto_approve=auto_approve,
