@@ -16,8 +16,17 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from orsync import __version__
-from orsync.cli_options import max_deletes_option, shared_options, workspace_option
-from orsync.commands.inputs import ApiSource, Connection
+from orsync.cli_options import (
+    api_source,
+    connection,
+    export_workspace_option,
+    live_source,
+    max_deletes_option,
+    shared_options,
+    use_color,
+    warn,
+    workspace_option,
+)
 from orsync.errors import (
     EXIT_ERROR,
     EXIT_OK,
@@ -34,28 +43,10 @@ if TYPE_CHECKING:
     from orsync.plan import Plan
 
 
-def _connection(base_url: str, api_key_env: str, timeout: float, **_: Any) -> Connection:
-    return Connection(base_url, api_key_env, timeout)
-
-
-def _api_source(**shared: Any) -> ApiSource:
-    return ApiSource(lambda: _connection(**shared).open(os.environ))
-
-
-def _color(no_color: bool, **_: Any) -> bool:
-    return not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="orsync")
 def cli() -> None:
     """Keep OpenRouter observability destinations as code: plan the drift, apply the config."""
-
-
-def warn(messages: Sequence[str], color: bool) -> None:
-    for message in messages:
-        prefix = click.style("Warning:", fg="yellow") if color else "Warning:"
-        click.echo(f"{prefix} {redact(message)}", err=True)
 
 
 @cli.command()
@@ -80,17 +71,18 @@ def plan(
     Exit 0 when live matches, 2 when there is drift, 3 when apply would refuse the plan
     (protect, --max-deletes), 1 on error.
     """
-    from orsync.commands.inputs import SnapshotSource
     from orsync.commands.plan import run_plan, save_plan
 
-    color = _color(**shared)
-    source = SnapshotSource(snapshot) if snapshot is not None else _api_source(**shared)
+    color = use_color(**shared)
+    source = live_source(snapshot, **shared)
     outcome = run_plan(config, source, workspaces=workspaces, max_deletes=max_deletes)
     if output_format == "text":
         warn(outcome.plan.warnings, color)
         if snapshot is not None:
             click.echo(f"(Planned against the snapshot {snapshot}, not the API.)", err=True)
     click.echo(render_plan(outcome.plan, output_format, color=color), nl=False)
+    if output_format == "text" and outcome.adopt_hint(snapshot):
+        click.echo(outcome.adopt_hint(snapshot))
     if outcome.refusal is not None:
         raise SafetyError(f"apply would refuse this plan: {outcome.refusal}")
     if out is not None:
@@ -111,8 +103,40 @@ def snapshot(output: str, workspaces: tuple[str, ...], config: str, **shared: An
     """
     from orsync.commands.snapshot import run_snapshot
 
-    outcome = run_snapshot(config, _api_source(**shared), output, workspaces)
+    outcome = run_snapshot(config, api_source(**shared), output, workspaces)
     click.echo(outcome.summary())
+    return EXIT_OK
+
+
+@cli.command()
+@shared_options
+@click.option("-o", "--output", metavar="FILE", help="Write the config to FILE (default: stdout).")
+@click.option("--secrets", type=click.Choice(("pin", "env")), default="pin", show_default=True,
+              help="Secrets as the API's masks (pins), or as ${VAR} placeholders.")  # fmt: skip
+@click.option("--snapshot", metavar="FILE", help="Export a saved live state, offline.")
+@export_workspace_option
+def export(
+    output: str | None,
+    secrets: str,
+    snapshot: str | None,
+    workspaces: tuple[str, ...],
+    config: str,
+    **shared: Any,
+) -> int:
+    """Write a config file from the live state (onboarding); it plans clean against it.
+
+    Exports the workspaces named (`default`: the key's own), else those of the config file,
+    else every workspace of --snapshot, else the key's default workspace.
+    """
+    from orsync.commands.export import run_export
+    from orsync.export import SecretsMode
+
+    source, mode = live_source(snapshot, **shared), SecretsMode(secrets)
+    outcome = run_export(config, source, base_url=shared["base_url"], output=output,
+                         workspaces=workspaces, secrets=mode)  # fmt: skip
+    warn(outcome.warnings, use_color(**shared))
+    click.echo(outcome.summary() if outcome.output else outcome.text, nl=bool(outcome.output))
+    click.echo(outcome.variables_block(), err=True, nl=False)
     return EXIT_OK
 
 
@@ -123,7 +147,7 @@ def validate(config: str, **shared: Any) -> int:
     from orsync.commands.validate import run_validate
 
     outcome = run_validate(config)
-    warn(outcome.desired.warnings, _color(**shared))
+    warn(outcome.desired.warnings, use_color(**shared))
     click.echo(outcome.summary())
     return EXIT_OK
 
@@ -143,19 +167,19 @@ def apply(
     """
     from orsync.commands.apply import ApplyCallbacks, run_apply
 
-    color = _color(**shared)
+    color = use_color(**shared)
 
     def show(current: Plan) -> None:
         warn(current.warnings, color)
         click.echo(render_plan(current, "text", color=color), nl=False)
 
     given = click.get_current_context().get_parameter_source("config")
-    connection = _connection(**shared)
+    api = connection(**shared)
     notice = "\nInterrupt: stopping after the current step."
     with stop_between_steps(lambda: click.echo(notice, err=True)) as stop:
         outcome = run_apply(
             config,
-            lambda: connection.open(os.environ),
+            lambda: api.open(os.environ),
             planfile=planfile,
             config_given=given is not click.core.ParameterSource.DEFAULT,
             auto_approve=auto_approve,

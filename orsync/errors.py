@@ -36,6 +36,10 @@ class SnapshotError(OrsyncError):
     """A snapshot file that cannot be read or is not a live state."""
 
 
+class ExportError(OrsyncError):
+    """An exported config file that cannot be written."""
+
+
 class ApiError(OrsyncError):
     """The API could not be reached or answered something orsync cannot use."""
 

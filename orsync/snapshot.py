@@ -72,6 +72,11 @@ def read_snapshot(path: str, workspace_ids: Sequence[str | None]) -> LiveState:
     return LiveState(tuple(workspaces))
 
 
+def snapshot_workspace_ids(path: str) -> list[str | None]:
+    """Every workspace a snapshot holds (None: the key's default one), in the file's order."""
+    return list(_workspace_lists(_load_json(path), path))
+
+
 def _load_json(path: str) -> Any:
     try:
         with open(path, encoding="utf-8") as stream:

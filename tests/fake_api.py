@@ -4,9 +4,10 @@ It serves real HTTP on 127.0.0.1 so tests and benchmarks exercise orsync's clien
 nothing is mocked. It follows OpenRouter's public API reference. Where the public material is
 silent (masking of short secrets and headers, whether PATCH merges `config.headers`, the status of
 the 5-per-type limit, whether regions and filter values outside the documented lists are
-accepted, whether `total_count` counts destinations the listing hides) the behaviour is a
-constructor option, so tests can cover each plausible answer. Misbehaviour of the network and of
-proxies (slow, trickling, redirecting, dropping `?workspace_id=`) is switched on by tests.
+accepted, whether `total_count` counts destinations the listing hides, whether the server
+stores documented defaults) the behaviour is a constructor option, so tests can cover each
+plausible answer. Misbehaviour of the network and of proxies (slow, trickling, redirecting,
+dropping `?workspace_id=`) is switched on by tests.
 
 The type table is deliberately written out again here rather than imported from orsync: a fake
 that shares orsync's table would hide a mistake in it.
@@ -67,6 +68,34 @@ _TYPE_SPECS: dict[str, str] = {
     "webhook": "url* method",
 }
 DESTINATION_TYPES: tuple[str, ...] = tuple(_TYPE_SPECS)
+# Documented config defaults (written out again, like the table above). Whether the real server
+# stores them in a destination created without them is not known: see FakeApi(fill_defaults=).
+CONFIG_DEFAULTS: dict[str, dict[str, Any]] = {
+    "arize": {"baseUrl": "https://otlp.arize.com"},
+    "braintrust": {"baseUrl": "https://api.braintrust.dev"},
+    "clickhouse": {"table": "OPENROUTER_TRACES", "shouldIncludeCacheWriteTokens": False},
+    "datadog": {"url": "https://api.datadoghq.com"},
+    "grafana": {"baseUrl": "https://otlp-gateway-prod-us-west-0.grafana.net"},
+    "langfuse": {"baseUrl": "https://us.cloud.langfuse.com"},
+    "langsmith": {"endpoint": "https://api.smith.langchain.com", "project": "main"},
+    "newrelic": {"region": "us"},
+    "posthog": {"endpoint": "https://us.i.posthog.com"},
+    "ramp": {"baseUrl": "https://api.ramp.com/developer/v1/ai-usage/openrouter"},
+    "s3": {
+        "authMode": "access_keys",
+        "prefix": "openrouter-traces",
+        "pathTemplate": "{prefix}/{date}",
+    },
+    "snowflake": {
+        "database": "SNOWFLAKE_LEARNING_DB",
+        "schema": "PUBLIC",
+        "table": "OPENROUTER_TRACES",
+        "warehouse": "COMPUTE_WH",
+        "shouldIncludeCacheWriteTokens": False,
+    },
+    "weave": {"baseUrl": "https://trace.wandb.ai"},
+    "webhook": {"method": "POST"},
+}
 # `headers` is not listed: its values are secret for every type and are masked separately.
 SECRET_KEYS: dict[str, frozenset[str]] = {
     t: frozenset(tok.rstrip("*!") for tok in spec.split() if tok.endswith("!"))
@@ -417,6 +446,7 @@ class FakeApi:
         empty_filter_as_groups: bool = False,
         count_hidden: bool = False,
         ignore_workspace_id: bool = False,
+        fill_defaults: bool = False,
         port: int = 0,
     ) -> None:
         """`count_hidden`: `total_count` also counts what the listing hides (deleted destinations,
@@ -438,6 +468,9 @@ class FakeApi:
         self.empty_filter_as_groups = empty_filter_as_groups
         self.count_hidden = count_hidden
         self.ignore_workspace_id = ignore_workspace_id
+        # Store the documented defaults (config keys, regions, broadcast flags) in every item
+        # created or seeded without them, as a server that fills them in would.
+        self.fill_defaults = fill_defaults
         self.port = port
         self.requests: list[RecordedRequest] = []
         # Exceptions raised inside the fake (answered 500); a test may assert there were none.
@@ -864,6 +897,11 @@ class FakeApi:
         for name in (*BROADCAST_FLAGS, "regions"):
             if name in source:
                 item[name] = source[name]
+        if self.fill_defaults:
+            item["config"] = {**CONFIG_DEFAULTS.get(str(item["type"]), {}), **item["config"]}
+            item.setdefault("regions", ["global"])
+            for flag in BROADCAST_FLAGS:
+                item.setdefault(flag, False)
         item["created_at"] = source.get("created_at", now)
         item["updated_at"] = source.get("updated_at", now)
         # Other seeded fields are kept, so tests can imitate fields a newer API adds.

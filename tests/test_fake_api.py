@@ -227,6 +227,23 @@ def test_values_outside_the_documented_lists(open_lists: bool, fields: dict[str,
             assert body["error"]["message"].startswith(("Invalid filter", "'regions'", "filter"))
 
 
+@pytest.mark.parametrize("fill_defaults", [False, True])
+def test_documented_defaults_stored_or_not(fill_defaults: bool) -> None:
+    with FakeApi(fill_defaults=fill_defaults) as api:
+        s3 = {"type": "s3", "name": "bucket", "config": {"bucketName": "b", "prefix": "mine"}}
+        _, created, _ = call(api, "POST", DESTINATIONS, s3)
+        seeded = api.add_destination(LANGFUSE)
+    config = created["data"]["config"]
+    assert config["prefix"] == "mine"  # what was given is kept
+    assert ("pathTemplate" in config, "authMode" in config) == (fill_defaults, fill_defaults)
+    filled = {"baseUrl": "https://us.cloud.langfuse.com"} if fill_defaults else {}
+    assert seeded["config"] == {**filled, **LANGFUSE["config"]}
+    assert ("regions" in seeded, "broadcast_generation_cost" in seeded) == (
+        fill_defaults,
+        fill_defaults,
+    )
+
+
 def test_delete(api: FakeApi) -> None:
     stored = api.add_destination(LANGFUSE)
     path = f"{DESTINATIONS}/{stored['id']}"

@@ -2,27 +2,46 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from orsync import defaults
-from orsync.commands.inputs import LiveSource, load_desired
+from orsync.commands.inputs import LiveSource, counted, load_desired
 from orsync.errors import EXIT_DRIFT, EXIT_OK, EXIT_POLICY
-from orsync.plan import Plan
+from orsync.model import DesiredState, LiveState
+from orsync.plan import Action, Plan
 
 
 @dataclass(frozen=True)
 class PlanOutcome:
-    """The plan, and the safety rule apply would refuse it by (None: none)."""
+    """The plan, the safety rule apply would refuse it by (None: none), and the workspaces
+    (`--workspace` values: ids, or `default`) holding unmanaged destinations it reports."""
 
     plan: Plan
     refusal: str | None = None
+    unmanaged_in: tuple[str, ...] = ()
 
     @property
     def exit_code(self) -> int:
         if self.refusal is not None:
             return EXIT_POLICY
         return EXIT_OK if self.plan.in_sync else EXIT_DRIFT
+
+    def adopt_hint(self, snapshot: str | None = None) -> str | None:
+        """The `orsync export` command that writes the unmanaged destinations as config
+        (None: there are none); `snapshot` when the plan was made against one."""
+        count = self.plan.summary()["unmanaged"]
+        if not count:
+            return None
+        args = [f"--workspace {workspace}" for workspace in self.unmanaged_in]
+        if snapshot is not None:
+            args.append(f"--snapshot {shlex.quote(snapshot)}")
+        return (
+            f"To adopt the {counted(count, 'unmanaged destination')}: "
+            f"orsync export {' '.join(args)}, then copy their entries into "
+            f"{self.plan.config_path}."
+        )
 
 
 def run_plan(
@@ -37,8 +56,23 @@ def run_plan(
     from orsync.safety import safety_problem
 
     desired = load_desired(config_path, workspaces)
-    plan = plan_changes(desired, source.read(desired.live_workspace_ids()))
-    return PlanOutcome(plan, safety_problem(plan, max_deletes))
+    live = source.read(desired.live_workspace_ids())
+    plan = plan_changes(desired, live)
+    unmanaged_in = _workspaces_with_unmanaged(plan, desired, live)
+    return PlanOutcome(plan, safety_problem(plan, max_deletes), unmanaged_in)
+
+
+def _workspaces_with_unmanaged(
+    plan: Plan, desired: DesiredState, live: LiveState
+) -> tuple[str, ...]:
+    """The entries holding an unmanaged destination, as `--workspace` names them."""
+    unmanaged = {c.id for c in plan.changes if c.action is Action.UNMANAGED}
+    found: list[str] = []
+    for entry in desired.workspaces:
+        destinations = live.workspace(entry.id)
+        if destinations is not None and any(d.id in unmanaged for d in destinations.destinations):
+            found.append(entry.id or "default")
+    return tuple(found)
 
 
 def save_plan(outcome: PlanOutcome, path: str, workspaces: Sequence[str] = ()) -> None:
