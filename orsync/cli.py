@@ -10,13 +10,21 @@ from __future__ import annotations
 import os
 import sys
 import traceback
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from orsync import __version__, defaults
-from orsync.commands.inputs import ApiSource, Connection
+from orsync import __version__
+from orsync.cli_options import (
+    api_source,
+    connection,
+    format_option,
+    max_deletes_option,
+    shared_options,
+    use_color,
+    workspace_option,
+)
 from orsync.errors import (
     EXIT_ERROR,
     EXIT_OK,
@@ -31,50 +39,6 @@ from orsync.sensitive import RUN_SECRETS, redact
 
 if TYPE_CHECKING:
     from orsync.plan import Plan
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def shared_options(command: F) -> F:
-    """Add the options every command takes (README.md, Commands)."""
-    decorators = [
-        click.option("-c", "--config", default=defaults.CONFIG_PATH, envvar="ORSYNC_CONFIG",
-                     show_default=True, help="Config file (env ORSYNC_CONFIG)."),
-        click.option("--base-url", default=defaults.BASE_URL, envvar="ORSYNC_BASE_URL",
-                     show_default=True, help="Management API base URL (env ORSYNC_BASE_URL)."),
-        click.option("--api-key-env", default=defaults.API_KEY_ENV, show_default=True,
-                     metavar="NAME", help="Environment variable that holds the management key."),
-        # Checked when a request is about to be made, so `validate` never trips on it.
-        click.option("--timeout", type=float, default=defaults.TIMEOUT, envvar="ORSYNC_TIMEOUT",
-                     show_default=True, metavar="SECONDS",
-                     help="Timeout of one API request (env ORSYNC_TIMEOUT)."),
-        click.option("--no-color", is_flag=True, help="No colors (also NO_COLOR)."),
-        click.option("-v", "--verbose", is_flag=True, help="Tracebacks and details on errors."),
-    ]  # fmt: skip
-    for decorator in reversed(decorators):
-        command = decorator(command)
-    return command
-
-
-def _connection(base_url: str, api_key_env: str, timeout: float, **_: Any) -> Connection:
-    return Connection(base_url, api_key_env, timeout)
-
-
-def _api_source(**shared: Any) -> ApiSource:
-    return ApiSource(lambda: _connection(**shared).open(os.environ))
-
-
-def _color(no_color: bool, **_: Any) -> bool:
-    return not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
-
-
-workspace_option = click.option(
-    "--workspace", "workspaces", multiple=True, metavar="ID", help="Only this workspace (repeat)."
-)
-max_deletes_option = click.option(
-    "--max-deletes", type=click.IntRange(min=0), default=defaults.MAX_DELETES, show_default=True,
-    help="Refuse to delete or replace more destinations than this (exit 3).",
-)  # fmt: skip
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -91,8 +55,7 @@ def warn(messages: Sequence[str], color: bool) -> None:
 
 @cli.command()
 @shared_options
-@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text",
-              show_default=True, help="Output format.")  # fmt: skip
+@format_option(FORMATS)
 @click.option("--out", metavar="PLANFILE", help="Save the plan for `orsync apply PLANFILE`.")
 @max_deletes_option
 @click.option("--snapshot", metavar="FILE", help="Plan against a saved live state, offline.")
@@ -114,8 +77,8 @@ def plan(
     from orsync.commands.inputs import SnapshotSource
     from orsync.commands.plan import run_plan, save_plan
 
-    color = _color(**shared)
-    source = SnapshotSource(snapshot) if snapshot is not None else _api_source(**shared)
+    color = use_color(**shared)
+    source = SnapshotSource(snapshot) if snapshot is not None else api_source(**shared)
     outcome = run_plan(config, source, workspaces=workspaces, max_deletes=max_deletes)
     if output_format == "text":
         warn(outcome.plan.warnings, color)
@@ -142,7 +105,7 @@ def snapshot(output: str, workspaces: tuple[str, ...], config: str, **shared: An
     """
     from orsync.commands.snapshot import run_snapshot
 
-    outcome = run_snapshot(config, _api_source(**shared), output, workspaces)
+    outcome = run_snapshot(config, api_source(**shared), output, workspaces)
     click.echo(outcome.summary())
     return EXIT_OK
 
@@ -154,7 +117,7 @@ def validate(config: str, **shared: Any) -> int:
     from orsync.commands.validate import run_validate
 
     outcome = run_validate(config)
-    warn(outcome.desired.warnings, _color(**shared))
+    warn(outcome.desired.warnings, use_color(**shared))
     click.echo(outcome.summary())
     return EXIT_OK
 
@@ -174,19 +137,19 @@ def apply(
     """
     from orsync.commands.apply import ApplyCallbacks, run_apply
 
-    color = _color(**shared)
+    color = use_color(**shared)
 
     def show(current: Plan) -> None:
         warn(current.warnings, color)
         click.echo(render_plan(current, "text", color=color), nl=False)
 
     given = click.get_current_context().get_parameter_source("config")
-    connection = _connection(**shared)
+    api = connection(**shared)
     notice = "\nInterrupt: stopping after the current step."
     with stop_between_steps(lambda: click.echo(notice, err=True)) as stop:
         outcome = run_apply(
             config,
-            lambda: connection.open(os.environ),
+            lambda: api.open(os.environ),
             planfile=planfile,
             config_given=given is not click.core.ParameterSource.DEFAULT,
             auto_approve=auto_approve,
