@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
 
@@ -28,6 +28,7 @@ from orsync.sensitive import redact, remember_secret
 PAGE_LIMIT = defaults.PAGE_LIMIT
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _DESTINATIONS = "/observability/destinations"
+_WORKSPACES = "/workspaces"
 _VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # More pages than this is no workspace but a broken `total_count`: stop, don't flood the API.
 _MAX_PAGES = 10_000
@@ -178,6 +179,47 @@ class ApiClient:
         """DELETE a destination; False when it was already gone (404)."""
         response = self._send("DELETE", f"{_DESTINATIONS}/{destination_id}", allow={404})
         return response.status_code != 404
+
+    # Workspaces ---------------------------------------------------------------------------
+
+    def get_workspace(self, id_or_slug: str) -> dict[str, Any] | None:
+        """One workspace by UUID or slug, or None when the API knows none by that name.
+
+        Which status says so is not documented: 404, or 400 for a name it cannot read.
+        """
+        path = f"{_WORKSPACES}/{quote(id_or_slug, safe='')}"
+        response = self._send("GET", path, allow={400, 404})
+        if response.status_code in (400, 404):
+            return None
+        return _data_object(self._json(response), "GET workspace")
+
+    def list_workspaces(self) -> list[dict[str, Any]]:
+        """Every workspace the key can see: pages by `offset + len(page)` to the end."""
+        items: list[Any] = []
+        total = 0
+        for _ in range(_MAX_PAGES):
+            page, total = self._workspace_page(len(items))
+            items.extend(page)
+            if not page or len(items) >= total:
+                break
+        items = _unique_by_id(items)
+        if len(items) < total:
+            raise ApiError(
+                f"unexpected API answer: total_count says {total} workspaces "
+                f"but the pages hold {len(items)} different ones"
+            )
+        return items
+
+    def _workspace_page(self, offset: int) -> tuple[list[Any], int]:
+        params = {"offset": offset, "limit": PAGE_LIMIT}
+        body = self._json(self._send("GET", _WORKSPACES, params=params))
+        data, total = body.get("data"), body.get("total_count")
+        if not isinstance(data, list) or isinstance(total, bool) or not isinstance(total, int):
+            raise ApiError(
+                "unexpected API answer: the workspaces list has no `data` list "
+                "or no `total_count` number"
+            )
+        return data, total
 
     # Paging -------------------------------------------------------------------------------
 

@@ -67,8 +67,9 @@ def format_option(formats: tuple[str, ...]) -> Callable[[F], F]:
 
 
 workspace_option = click.option(
-    "--workspace", "workspaces", multiple=True, metavar="ID", help="Only this workspace (repeat)."
-)
+    "--workspace", "workspaces", multiple=True, metavar="ID|SLUG",
+    help="Only this workspace of the config, by UUID or slug (repeat); `default`: no `id`.",
+)  # fmt: skip
 max_deletes_option = click.option(
     "--max-deletes", type=click.IntRange(min=0), default=defaults.MAX_DELETES, show_default=True,
     help="Refuse to delete or replace more destinations than this (exit 3).",

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import os
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -25,14 +24,13 @@ from orsync.model import (
     UnmanagedPolicy,
     WorkspaceConfig,
 )
+from orsync.workspaces import REFERENCE_FORM, workspace_reference
 from orsync.yamlsource import load_located
 
 SUPPORTED_VERSION = 1
 TOP_LEVEL_KEYS = ("version", "defaults", "workspaces", "destinations")
 WORKSPACE_KEYS = ("id", "unmanaged", "destinations")
 DESTINATION_KEYS = ("name", "type", "id", *COMPARED_FIELDS, "config", "ignore", "protect")
-
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
 
 
 def load_config(path: str, environ: Mapping[str, str] | None = None) -> DesiredState:
@@ -143,16 +141,15 @@ def _check_workspaces(
 
 
 def _workspace_id(node: ConfigNode, id_lines: dict[str, int]) -> str:
-    """A workspace UUID, in lower case as the API writes it; each declared once."""
+    """A workspace UUID (in lower case, as the API writes it) or slug; each declared once.
+
+    A slug is only checked for its form here: the API resolves it when live state is read.
+    """
     if not isinstance(node.value, str):
-        raise node.error(f"expected a workspace UUID, got {kind_of(node.value)}")
-    text = node.text()
-    if not _UUID.fullmatch(text):
-        raise node.error(
-            "expected a workspace UUID like 550e8400-e29b-41d4-a716-446655440000, "
-            f"got {node.quoted()}"
-        )
-    workspace_id = text.lower()
+        raise node.error(f"expected a workspace UUID or slug, got {kind_of(node.value)}")
+    workspace_id = workspace_reference(node.text())
+    if workspace_id is None:
+        raise node.error(f"expected {REFERENCE_FORM}, got {node.quoted()}")
     if workspace_id in id_lines:
         raise node.error(
             f"workspace {node.quoted()} is declared twice (first at line {id_lines[workspace_id]})"

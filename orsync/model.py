@@ -5,12 +5,11 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from orsync import masking
-from orsync.errors import UsageError
 
 
 class SecretOrigin(enum.Enum):
@@ -98,12 +97,17 @@ class UnmanagedPolicy(enum.StrEnum):
 
 @dataclass(frozen=True)
 class WorkspaceConfig:
-    """One workspace entry of the config file; `id` None means the key's default workspace."""
+    """One workspace entry of the config file; `id` None means the key's default workspace.
+
+    `id` is a UUID or, until the API resolves it (orsync.workspaces), a slug; `slug` keeps the
+    slug the file wrote once `id` holds the UUID.
+    """
 
     id: str | None
     unmanaged: UnmanagedPolicy
     destinations: tuple[DesiredDestination, ...]
     source: Source
+    slug: str | None = None
 
 
 @dataclass(frozen=True)
@@ -126,19 +130,6 @@ class DesiredState:
         if has_default and None not in ids and any(w.id is not None for w in entries):
             ids.append(None)
         return ids
-
-    def select(self, names: Iterable[str]) -> DesiredState:
-        """Only the entries named by `--workspace` values: ids, or `default` for no `id`."""
-        wanted = {None if name == "default" else name.lower() for name in names}
-        unknown = sorted(str(w) for w in wanted - {w.id for w in self.workspaces})
-        if unknown:
-            raise UsageError(
-                f"--workspace {', '.join(unknown)}: not a workspace of {self.path} "
-                "(use the id of a workspace entry, or `default`)"
-            )
-        chosen = tuple(w for w in self.workspaces if w.id in wanted)
-        others = tuple(w for w in self.workspaces if w.id not in wanted)
-        return DesiredState(self.path, chosen, self.warnings, self.unselected + others)
 
 
 @dataclass(frozen=True)

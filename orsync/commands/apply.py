@@ -98,13 +98,16 @@ def run_apply(
     wins over the one a saved plan names.
     """
     from orsync.planfile import read_plan_file
+    from orsync.workspaces import choose_workspaces, find_with_client
 
     calls = callbacks or ApplyCallbacks()
     saved = read_plan_file(planfile) if planfile else None
     if saved is not None and not config_given:
         config_path = saved.config_path
-    desired = load_desired(config_path, saved.workspaces if saved else ())
+    desired = load_desired(config_path)
     with open_client() as client:
+        names = saved.workspaces if saved else ()
+        desired = choose_workspaces(desired, names, lambda n: find_with_client(client, n))
         return _apply(desired, client, saved, planfile, auto_approve, max_deletes, calls)
 
 

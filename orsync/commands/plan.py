@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from orsync import defaults
-from orsync.commands.inputs import LiveSource, load_desired
+from orsync.commands.inputs import LiveSource, choose_desired
 from orsync.errors import EXIT_DRIFT, EXIT_OK, EXIT_POLICY
 from orsync.plan import Plan
 
@@ -36,7 +36,7 @@ def run_plan(
     from orsync.diff import plan_changes
     from orsync.safety import safety_problem
 
-    desired = load_desired(config_path, workspaces)
+    desired = choose_desired(config_path, workspaces, source)
     plan = plan_changes(desired, source.read(desired.live_workspace_ids()))
     return PlanOutcome(plan, safety_problem(plan, max_deletes))
 
