@@ -29,12 +29,12 @@ from orsync.errors import (
     EXIT_ERROR,
     EXIT_OK,
     OrsyncError,
-    SafetyError,
     UsageError,
     internal_error_message,
 )
 from orsync.interrupts import stop_between_steps
 from orsync.render import FORMATS, render_plan
+from orsync.render.violations import violation_lines
 from orsync.sensitive import RUN_SECRETS, redact
 
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ def plan(
     """Print the drift between the config and live; change nothing.
 
     Exit 0 when live matches, 2 when there is drift, 3 when apply would refuse the plan
-    (protect, --max-deletes), 1 on error.
+    (protect, --max-deletes, the config's policy), 1 on error.
     """
     from orsync.commands.inputs import SnapshotSource
     from orsync.commands.plan import run_plan, save_plan
@@ -85,8 +85,9 @@ def plan(
         if snapshot is not None:
             click.echo(f"(Planned against the snapshot {snapshot}, not the API.)", err=True)
     click.echo(render_plan(outcome.plan, output_format, color=color), nl=False)
-    if outcome.refusal is not None:
-        raise SafetyError(f"apply would refuse this plan: {outcome.refusal}")
+    error = outcome.error()
+    if error is not None:
+        raise error
     if out is not None:
         save_plan(outcome, out, workspaces)
         if output_format == "text":
@@ -113,12 +114,21 @@ def snapshot(output: str, workspaces: tuple[str, ...], config: str, **shared: An
 @cli.command()
 @shared_options
 def validate(config: str, **shared: Any) -> int:
-    """Check the config file offline: no key, no network."""
+    """Check the config file offline: no key, no network.
+
+    Exit 0 when it is valid, 3 when its declared destinations break its policy, 1 on error.
+    """
     from orsync.commands.validate import run_validate
 
     outcome = run_validate(config)
-    warn(outcome.desired.warnings, use_color(**shared))
+    color = use_color(**shared)
+    warn(outcome.desired.warnings, color)
     click.echo(outcome.summary())
+    if outcome.desired.policy is not None:
+        click.echo("\n".join(violation_lines(outcome.violations, color=color)))
+    error = outcome.error()
+    if error is not None:
+        raise error
     return EXIT_OK
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from orsync import destination_types as types
 from orsync.config_fields import COMPARED_FIELDS, check_field, check_ignore
 from orsync.config_node import ConfigContext, ConfigNode, kind_of
+from orsync.config_policy import read_policy
 from orsync.destination_config import read_destination_config
 from orsync.errors import ConfigError
 from orsync.model import (
@@ -28,7 +29,7 @@ from orsync.workspaces import REFERENCE_FORM, workspace_reference
 from orsync.yamlsource import load_located
 
 SUPPORTED_VERSION = 1
-TOP_LEVEL_KEYS = ("version", "defaults", "workspaces", "destinations")
+TOP_LEVEL_KEYS = ("version", "defaults", "policy", "workspaces", "destinations")
 WORKSPACE_KEYS = ("id", "unmanaged", "destinations")
 DESTINATION_KEYS = ("name", "type", "id", *COMPARED_FIELDS, "config", "ignore", "protect")
 
@@ -55,6 +56,7 @@ def load_config_text(
     _check_version(root)
     top = root.fields(TOP_LEVEL_KEYS)
     defaults = _check_defaults(top["defaults"]) if "defaults" in top else {}
+    policy = read_policy(top["policy"]) if "policy" in top else None
     checker = _DestinationChecker(defaults)
     if "workspaces" in top and "destinations" in top:
         later = max(top["workspaces"], top["destinations"], key=lambda node: node.line)
@@ -72,9 +74,12 @@ def load_config_text(
                 None, UnmanagedPolicy.REPORT, destinations, Source(file, shorthand.line)
             ),
         )
+    elif policy is not None:
+        # A file of rules alone is enough for `orsync audit`.
+        workspaces = ()
     else:
-        raise root.error("declare `workspaces` or `destinations`")
-    return DesiredState(file, workspaces, tuple(context.warnings))
+        raise root.error("declare `workspaces` or `destinations` (or a `policy` to audit)")
+    return DesiredState(file, workspaces, tuple(context.warnings), policy=policy)
 
 
 def _read_text(path: str) -> str:

@@ -28,6 +28,7 @@ from orsync.model import (
 )
 from orsync.normalize import align_header_names, normalize_field, normalize_value
 from orsync.plan import Action, Change, FieldChange, Plan
+from orsync.policy import with_violations
 from orsync.sensitive import flatten_config, has_secret
 
 
@@ -72,7 +73,7 @@ def plan_changes(desired: DesiredState, live: LiveState) -> Plan:
         found, same = _plan_workspace(workspace, live_workspace, notes)
         changes.extend(found)
         unchanged += same
-    return Plan(
+    plan = Plan(
         changes=tuple(changes),
         unchanged=unchanged,
         warnings=tuple(notes.warnings),
@@ -80,6 +81,7 @@ def plan_changes(desired: DesiredState, live: LiveState) -> Plan:
         config_path=desired.path,
         unverified=tuple(notes.unverified),
     )
+    return with_violations(plan, desired, live)
 
 
 def _plan_workspace(

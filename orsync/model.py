@@ -111,8 +111,29 @@ class WorkspaceConfig:
 
 
 @dataclass(frozen=True)
+class Policy:
+    """The config's `policy:` block: rules every destination must keep (orsync.policy checks).
+
+    A rule left out of the block is not checked: None (or False, or empty) here.
+    """
+
+    source: Source
+    privacy_mode_required: bool = False
+    max_sampling_rate: int | float | None = None
+    allowed_types: tuple[str, ...] | None = None
+    required_types: tuple[str, ...] = ()
+    # Lower-case fnmatch patterns of hosts.
+    allowed_hosts: tuple[str, ...] | None = None
+    allowed_regions: tuple[str, ...] | None = None
+    api_key_allowlist_required: bool = False
+    identity_broadcast_forbidden: bool = False
+    plaintext_secrets_forbidden: bool = False
+
+
+@dataclass(frozen=True)
 class DesiredState:
-    """Everything the config file says, checked, with the warnings met while reading it."""
+    """Everything the config file says, checked, with the warnings met while reading it;
+    `policy` is its `policy:` block (None: the file has none)."""
 
     path: str
     workspaces: tuple[WorkspaceConfig, ...]
@@ -120,6 +141,7 @@ class DesiredState:
     # When `workspaces` is a selection (`--workspace`), the entries left out, for checks
     # that concern the whole file.
     unselected: tuple[WorkspaceConfig, ...] = ()
+    policy: Policy | None = None
 
     def live_workspace_ids(self) -> list[str | None]:
         """The workspaces to read: those selected, and the default one whenever an entry

@@ -6,6 +6,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+from orsync.findings import Violation, violation_to_json
 from orsync.model import DesiredDestination, LiveDestination
 from orsync.sensitive import public_value
 
@@ -71,6 +72,9 @@ class Plan:
     # The secrets that could not be compared (unset variable, or hidden completely live),
     # as `file:line: name: config.key`: they are among the warnings too.
     unverified: tuple[str, ...] = ()
+    # The policy rules what apply would leave breaks (orsync.policy); None: the config has
+    # no policy.
+    violations: tuple[Violation, ...] | None = None
 
     @property
     def in_sync(self) -> bool:
@@ -107,10 +111,13 @@ def change_to_json(change: Change) -> dict[str, Any]:
 
 def plan_to_json(plan: Plan) -> dict[str, Any]:
     """The plan as the JSON document `--format json` prints (docs/plan-json.md)."""
-    return {
+    document: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "in_sync": plan.in_sync,
         "summary": plan.summary(),
         "changes": [change_to_json(c) for c in plan.changes],
-        "warnings": list(plan.warnings),
     }
+    if plan.violations is not None:
+        document["violations"] = [violation_to_json(v) for v in plan.violations]
+    document["warnings"] = list(plan.warnings)
+    return document

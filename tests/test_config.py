@@ -649,7 +649,7 @@ CONTENT_ERRORS = {
         "version: 1\ndefaults: {enabled: true}\n",
         1,
         "",
-        "declare `workspaces` or `destinations`",
+        "declare `workspaces` or `destinations` (or a `policy` to audit)",
     ),
     "top level not a mapping": (
         "- version: 1\n",

@@ -123,7 +123,7 @@ def _apply(
     from orsync.diff import plan_changes
     from orsync.live import read_live
     from orsync.planfile import check_fresh
-    from orsync.safety import check_feasible, check_safety
+    from orsync.safety import check_feasible, check_policy, check_safety
 
     workspace_ids = desired.live_workspace_ids()
     current = plan_changes(desired, read_live(client, workspace_ids))
@@ -133,6 +133,7 @@ def _apply(
     if not actionable(current):
         return ApplyOutcome(desired.path, current)
     check_safety(current, max_deletes)
+    check_policy(current)
     check_feasible(current)
     if saved is None and not auto_approve:
         calls.approve()

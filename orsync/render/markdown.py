@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
+from orsync.findings import Violation, violations_summary
 from orsync.plan import Action, Change, Plan
 from orsync.render.text import summary_line
 from orsync.render.values import (
@@ -36,12 +38,33 @@ def render_markdown(plan: Plan) -> str:
     lines = ["### orsync plan", "", f"**{summary_line(plan)}**", ""]
     for change in plan.changes:
         lines.extend(_section(change))
+    if plan.violations is not None:
+        lines.extend(violations_table(plan.violations))
     if plan.warnings:
         lines.append("<details><summary>Warnings</summary>")
         lines.append("")
         lines.extend(f"- {_cell(w)}" for w in plan.warnings)
         lines.extend(["", "</details>", ""])
     return "\n".join(lines)
+
+
+def violations_table(violations: Sequence[Violation]) -> list[str]:
+    """The policy violations as a table: rule, workspace, destination, message."""
+    if not violations:
+        return ["**No policy violations.**", ""]
+    lines = [
+        f"#### {violations_summary(violations)}",
+        "",
+        "| rule | workspace | destination | message |",
+        "| --- | --- | --- | --- |",
+    ]
+    for violation in violations:
+        workspace = _cell(violation.workspace_id) if violation.workspace_id else "default"
+        name = _cell(violation.name) if violation.name is not None else ""
+        lines.append(
+            f"| {_cell(violation.rule)} | {workspace} | {name} | {_cell(violation.message)} |"
+        )
+    return [*lines, ""]
 
 
 def _section(change: Change) -> list[str]:

@@ -14,6 +14,7 @@ from orsync.render.values import (
     workspace_label,
     worth_showing_when_removed,
 )
+from orsync.render.violations import violation_lines
 
 _SYMBOL = {
     Action.CREATE: "+",
@@ -48,6 +49,8 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
             lines.append(_paint(f"{workspace_label(change.workspace_id)}:", "bright_white", color))
         lines.extend(_block(change, color))
         lines.append("")
+    if plan.violations is not None:
+        lines.extend([*violation_lines(plan.violations, color=color), ""])
     lines.append(summary_line(plan))
     return "\n".join(lines) + "\n"
 
