@@ -18,6 +18,8 @@ import click
 from orsync import __version__
 from orsync.cli_options import (
     api_source,
+    audit_options,
+    confirm_in_terminal,
     connection,
     format_option,
     max_deletes_option,
@@ -29,11 +31,12 @@ from orsync.errors import (
     EXIT_ERROR,
     EXIT_OK,
     OrsyncError,
-    UsageError,
+    PolicyError,
     internal_error_message,
 )
+from orsync.findings import violations_summary
 from orsync.interrupts import stop_between_steps
-from orsync.render import FORMATS, render_plan
+from orsync.render import AUDIT_FORMATS, FORMATS, render_audit, render_plan
 from orsync.render.violations import violation_lines
 from orsync.sensitive import RUN_SECRETS, redact
 
@@ -143,7 +146,8 @@ def apply(
     """Make live match the config (or carry out PLANFILE).
 
     Exit 0 when live matches afterwards, 2 when it acted but live still differs, 1 on error
-    or refusal, 3 when a safety rule forbids the plan (nothing is changed then).
+    or refusal, 3 when a safety rule or the config's policy forbids the plan (nothing is
+    changed then).
     """
     from orsync.commands.apply import ApplyCallbacks, run_apply
 
@@ -166,7 +170,7 @@ def apply(
             max_deletes=max_deletes,
             callbacks=ApplyCallbacks(
                 show_plan=show,
-                approve=_confirm,
+                approve=confirm_in_terminal,
                 progress=lambda line: click.echo(f"  done: {line}"),
                 should_stop=stop,
             ),
@@ -177,17 +181,31 @@ def apply(
     return outcome.exit_code
 
 
-def _confirm() -> None:
-    if not sys.stdin.isatty():
-        raise UsageError(
-            "apply needs a `yes` and there is no terminal to ask on; "
-            "review the plan and pass --auto-approve"
-        )
-    answer = click.prompt(
-        "Do you want to perform these actions? Only 'yes' will be accepted", default=""
-    )
-    if answer.strip() != "yes":
-        raise UsageError("apply cancelled; nothing was changed")
+@cli.command()
+@shared_options
+@audit_options(AUDIT_FORMATS)
+def audit(
+    output_format: str,
+    all_workspaces: bool,
+    workspaces: tuple[str, ...],
+    config: str,
+    **shared: Any,
+) -> int:
+    """Check the config's policy against live state, across workspaces; change nothing.
+
+    Exit 0 when every workspace keeps the policy, 3 on violations, 1 on error.
+    """
+    from orsync.commands.audit import run_audit
+
+    source = api_source(**shared)
+    report = run_audit(config, source, all_workspaces=all_workspaces, workspaces=workspaces)
+    color = use_color(**shared)
+    if output_format == "text":
+        warn(report.warnings, color)
+    click.echo(render_audit(report, output_format, color=color), nl=False)
+    if report.violations:
+        raise PolicyError(f"{violations_summary(report.violations)} in live state")
+    return EXIT_OK
 
 
 # Entry point --------------------------------------------------------------------------------

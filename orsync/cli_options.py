@@ -1,4 +1,5 @@
-"""The click options the commands share, and how their values become orsync's inputs.
+"""The click options the commands share, how their values become orsync's inputs, and the
+question apply asks on the terminal.
 
 Kept apart from `orsync.cli` so that the command wiring stays short to read.
 """
@@ -14,6 +15,7 @@ import click
 
 from orsync import defaults
 from orsync.commands.inputs import ApiSource, Connection
+from orsync.errors import UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -34,9 +36,18 @@ def shared_options(command: F) -> F:
         click.option("--no-color", is_flag=True, help="No colors (also NO_COLOR)."),
         click.option("-v", "--verbose", is_flag=True, help="Tracebacks and details on errors."),
     ]  # fmt: skip
-    for decorator in reversed(decorators):
-        command = decorator(command)
-    return command
+    return _stack(decorators)(command)
+
+
+def _stack(decorators: list[Callable[[F], F]]) -> Callable[[F], F]:
+    """One decorator applying `decorators`, the first one outermost (as written above a def)."""
+
+    def decorate(command: F) -> F:
+        for decorator in reversed(decorators):
+            command = decorator(command)
+        return command
+
+    return decorate
 
 
 def connection(base_url: str, api_key_env: str, timeout: float, **_: Any) -> Connection:
@@ -74,3 +85,30 @@ max_deletes_option = click.option(
     "--max-deletes", type=click.IntRange(min=0), default=defaults.MAX_DELETES, show_default=True,
     help="Refuse to delete or replace more destinations than this (exit 3).",
 )  # fmt: skip
+
+
+def audit_options(formats: tuple[str, ...]) -> Callable[[F], F]:
+    """`--format`, `--all-workspaces` and `--workspace` of `orsync audit`."""
+    decorators = [
+        format_option(formats),
+        click.option("--all-workspaces", is_flag=True,
+                     help="Audit every workspace the key can see."),
+        click.option("--workspace", "workspaces", multiple=True, metavar="ID|SLUG",
+                     help="Audit this workspace, by UUID or slug (repeat); `default`: the "
+                     "key's default one."),
+    ]  # fmt: skip
+    return _stack(decorators)
+
+
+def confirm_in_terminal() -> None:
+    """Ask for `yes` before apply acts; raise (nothing changed) on anything else."""
+    if not sys.stdin.isatty():
+        raise UsageError(
+            "apply needs a `yes` and there is no terminal to ask on; "
+            "review the plan and pass --auto-approve"
+        )
+    answer = click.prompt(
+        "Do you want to perform these actions? Only 'yes' will be accepted", default=""
+    )
+    if answer.strip() != "yes":
+        raise UsageError("apply cancelled; nothing was changed")
