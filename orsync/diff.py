@@ -29,6 +29,7 @@ from orsync.model import (
 from orsync.normalize import align_header_names, normalize_field, normalize_value
 from orsync.plan import Action, Change, FieldChange, Plan
 from orsync.policy import with_violations
+from orsync.risks import with_risks
 from orsync.sensitive import flatten_config, has_secret
 
 
@@ -81,7 +82,7 @@ def plan_changes(desired: DesiredState, live: LiveState) -> Plan:
         config_path=desired.path,
         unverified=tuple(notes.unverified),
     )
-    return with_violations(plan, desired, live)
+    return with_violations(with_risks(plan, live), desired, live)
 
 
 def _plan_workspace(

@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
-from orsync.findings import Violation, violation_to_json
+from orsync.findings import Risk, Violation, risk_to_json, violation_to_json
 from orsync.model import DesiredDestination, LiveDestination
 from orsync.sensitive import public_value
 
@@ -56,6 +56,8 @@ class Change:
     fields: tuple[FieldChange, ...] = ()
     source: str | None = None
     protect: bool = False
+    # Why a reviewer should look twice (orsync.risks); empty for most changes.
+    risks: tuple[Risk, ...] = ()
     desired: DesiredDestination | None = field(default=None, compare=False, repr=False)
     live: LiveDestination | None = field(default=None, compare=False, repr=False)
 
@@ -106,6 +108,7 @@ def change_to_json(change: Change) -> dict[str, Any]:
         "id": change.id,
         "source": change.source,
         "fields": [field_to_json(f) for f in change.fields],
+        "risks": [risk_to_json(r) for r in change.risks],
     }
 
 

@@ -145,15 +145,16 @@ def url_values(config: Mapping[str, Any], prefix: str = "config") -> Iterator[tu
     """`(path, text)` of every URL-like text in a config, secrets included, at any depth.
     The text must never be shown: take its host with `masking.url_host`."""
     for key, value in config.items():
-        yield from _urls(f"{prefix}.{key}", value)
+        yield from urls_in(f"{prefix}.{key}", value)
 
 
-def _urls(path: str, value: Any) -> Iterator[tuple[str, str]]:
+def urls_in(path: str, value: Any) -> Iterator[tuple[str, str]]:
+    """`(path, text)` of every URL-like text in the value at `path`, at any depth."""
     if isinstance(value, Mapping):
         yield from url_values(value, path)
     elif isinstance(value, (list, tuple)):
         for index, item in enumerate(value):
-            yield from _urls(f"{path}[{index}]", item)
+            yield from urls_in(f"{path}[{index}]", item)
     else:
         text = value.value if isinstance(value, Secret) else value
         if isinstance(text, str) and masking.url_host(text) is not None:

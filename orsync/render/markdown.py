@@ -36,6 +36,7 @@ def _cell(text: str) -> str:
 
 def render_markdown(plan: Plan) -> str:
     lines = ["### orsync plan", "", f"**{summary_line(plan)}**", ""]
+    lines.extend(_overview(plan))
     for change in plan.changes:
         lines.extend(_section(change))
     if plan.violations is not None:
@@ -46,6 +47,24 @@ def render_markdown(plan: Plan) -> str:
         lines.extend(f"- {_cell(w)}" for w in plan.warnings)
         lines.extend(["", "</details>", ""])
     return "\n".join(lines)
+
+
+def _overview(plan: Plan) -> list[str]:
+    """One row per change, with its risk flags: what a reviewer reads first."""
+    if not plan.changes:
+        return []
+    lines = [
+        "| action | destination | type | workspace | risks |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for change in plan.changes:
+        name = _cell(change.name) if change.name is not None else "(unnamed)"
+        workspace = _cell(change.workspace_id) if change.workspace_id else "default"
+        risks = "<br>".join(f"! {_cell(r.kind)}: {_cell(r.message)}" for r in change.risks)
+        lines.append(
+            f"| {_HEADING[change.action]} | {name} | {_cell(change.type)} | {workspace} | {risks} |"
+        )
+    return [*lines, ""]
 
 
 def violations_table(violations: Sequence[Violation]) -> list[str]:

@@ -75,6 +75,8 @@ def _block(change: Change, color: bool) -> Iterator[str]:
         # Not an undeclared destination: the declaration there replaces it.
         verb = "will be destroyed (the old half of a replace: the declaration here is live anew)"
     yield _paint(f"  # {change.type} {name!r} {verb}{where}", "bright_black", color)
+    for risk in change.risks:
+        yield _paint(f"  ! {risk.kind}: {risk.message}", "red", color)
     yield _paint(f"  {symbol} destination {show_value(name)} {{", _COLOR[change.action], color)
     rows = list(_rows(change))
     width = max((len(path) for _, path, _ in rows), default=0)
