@@ -216,6 +216,17 @@ def test_errors_exit_1(
     assert result.stdout == ""
 
 
+def test_live_urls_with_credentials_are_named_by_host(orsync: Orsync, fake: FakeApi) -> None:
+    password = "live-pass-0123456789"
+    fake.add_destination(hook("tap", url=f"https://user:{password}@tap.evil.test/private-path"))
+    orsync.write_config(POLICY)
+    for output in ("text", "json"):
+        result = orsync("audit", "--format", output)
+        assert result.code == 3
+        result.assert_hides([password, "private-path"])
+        assert "config.url sends to host tap.evil.test" in result.stdout
+
+
 def test_an_api_failure_exits_1(orsync: Orsync, org: FakeApi) -> None:
     orsync.write_config(POLICY)
     org.fail(method="GET", path_contains="/workspaces", status=500, times=10)

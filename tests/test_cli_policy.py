@@ -368,3 +368,24 @@ def test_a_safety_refusal_and_violations_are_both_said(orsync: Orsync, fake: Fak
     assert result.code == 3
     assert "apply would refuse this plan: protect forbids" in result.stderr
     assert "; and 1 policy violation (privacy_mode)" in result.stderr
+
+
+def test_validate_names_secret_urls_by_host_only(orsync: Orsync) -> None:
+    orsync.write_config(
+        """
+        version: 1
+        policy: {allowed_hosts: ['*.example.com']}
+        destinations:
+          - name: From a variable
+            type: webhook
+            config: {url: 'https://bot:${HOOK_PASSWORD}@hooks.evil.test/secret-path'}
+          - name: Written out
+            type: webhook
+            config: {url: 'https://bot:plain-pass-0123456789@plain.evil.test/other-path'}
+        """
+    )
+    result = orsync("validate", key=None, env={"HOOK_PASSWORD": HOOK_PASSWORD})
+    assert result.code == 3, result.output
+    result.assert_hides([HOOK_PASSWORD, "plain-pass-0123456789", "secret-path", "other-path"])
+    assert "config.url sends to host hooks.evil.test" in result.stdout
+    assert "config.url sends to host plain.evil.test" in result.stdout
