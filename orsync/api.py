@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
 
@@ -37,6 +37,7 @@ MAX_TIMEOUT = 3600.0
 PAGE_LIMIT = defaults.PAGE_LIMIT
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _DESTINATIONS = "/observability/destinations"
+_WORKSPACES = "/workspaces"
 _VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # The API allows 5 destinations per type: a listing of more pages than this is a broken server.
 _MAX_PAGES = 1000
@@ -263,6 +264,49 @@ class ApiClient:
         """DELETE a destination; False when it was already gone (404)."""
         response = self._send("DELETE", f"{_DESTINATIONS}/{destination_id}", allow={404})
         return response.status_code != 404
+
+    # Workspaces ---------------------------------------------------------------------------
+
+    def get_workspace(self, id_or_slug: str) -> dict[str, Any] | None:
+        """One workspace by UUID or slug, or None when the API knows none by that name.
+
+        Which status says so is not documented: 404, or 400 for a name it cannot read.
+        """
+        path = f"{_WORKSPACES}/{quote(id_or_slug, safe='')}"
+        response = self._send("GET", path, allow={400, 404})
+        if response.status_code in (400, 404):
+            return None
+        return _data_object(self._json(response), "GET workspace")
+
+    def list_workspaces(self) -> list[dict[str, Any]]:
+        """Every workspace the key can see: pages by `offset + len(page)` to the end."""
+        items: list[Any] = []
+        total = 0
+        for _ in range(_MAX_PAGES):
+            page, total = self._workspace_page(len(items))
+            items.extend(page)
+            if not page or len(items) >= total:
+                break
+        # A list that moved while read may repeat one.
+        unique = list({_item_id(item, "a workspace"): item for item in items}.values())
+        if len(unique) < total:
+            # An audit of "every workspace" must not pass over one in silence.
+            raise ApiError(
+                f"unexpected API answer: total_count says {total} workspaces "
+                f"but the pages hold {len(unique)} different ones"
+            )
+        return unique
+
+    def _workspace_page(self, offset: int) -> tuple[list[Any], int]:
+        params = {"offset": offset, "limit": PAGE_LIMIT}
+        body = self._json(self._send("GET", _WORKSPACES, params=params))
+        data, total = body.get("data"), body.get("total_count")
+        if not isinstance(data, list) or isinstance(total, bool) or not isinstance(total, int):
+            raise ApiError(
+                "unexpected API answer: the workspaces list has no `data` list "
+                "or no `total_count` number"
+            )
+        return data, total
 
     # Paging -------------------------------------------------------------------------------
 

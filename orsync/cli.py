@@ -18,8 +18,11 @@ import click
 from orsync import __version__
 from orsync.cli_options import (
     api_source,
+    audit_options,
+    confirm_in_terminal,
     connection,
     export_workspace_option,
+    format_option,
     live_source,
     max_deletes_option,
     shared_options,
@@ -31,12 +34,13 @@ from orsync.errors import (
     EXIT_ERROR,
     EXIT_OK,
     OrsyncError,
-    SafetyError,
-    UsageError,
+    PolicyError,
     internal_error_message,
 )
+from orsync.findings import violations_summary
 from orsync.interrupts import stop_between_steps
-from orsync.render import FORMATS, render_plan
+from orsync.render import AUDIT_FORMATS, FORMATS, render_audit, render_plan
+from orsync.render.violations import violation_lines
 from orsync.sensitive import RUN_SECRETS, redact
 
 if TYPE_CHECKING:
@@ -51,8 +55,7 @@ def cli() -> None:
 
 @cli.command()
 @shared_options
-@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text",
-              show_default=True, help="Output format.")  # fmt: skip
+@format_option(FORMATS)
 @click.option("--out", metavar="PLANFILE", help="Save the plan for `orsync apply PLANFILE`.")
 @max_deletes_option
 @click.option("--snapshot", metavar="FILE", help="Plan against a saved live state, offline.")
@@ -69,7 +72,7 @@ def plan(
     """Print the drift between the config and live; change nothing.
 
     Exit 0 when live matches, 2 when there is drift, 3 when apply would refuse the plan
-    (protect, --max-deletes), 1 on error.
+    (protect, --max-deletes, the config's policy), 1 on error.
     """
     from orsync.commands.plan import run_plan, save_plan
 
@@ -83,8 +86,9 @@ def plan(
     click.echo(render_plan(outcome.plan, output_format, color=color), nl=False)
     if output_format == "text" and outcome.adopt_hint(snapshot):
         click.echo(outcome.adopt_hint(snapshot))
-    if outcome.refusal is not None:
-        raise SafetyError(f"apply would refuse this plan: {outcome.refusal}")
+    error = outcome.error()
+    if error is not None:
+        raise error
     if out is not None:
         save_plan(outcome, out, workspaces)
         if output_format == "text":
@@ -143,12 +147,21 @@ def export(
 @cli.command()
 @shared_options
 def validate(config: str, **shared: Any) -> int:
-    """Check the config file offline: no key, no network."""
+    """Check the config file offline: no key, no network.
+
+    Exit 0 when it is valid, 3 when its declared destinations break its policy, 1 on error.
+    """
     from orsync.commands.validate import run_validate
 
     outcome = run_validate(config)
-    warn(outcome.desired.warnings, use_color(**shared))
+    color = use_color(**shared)
+    warn(outcome.desired.warnings, color)
     click.echo(outcome.summary())
+    if outcome.desired.policy is not None:
+        click.echo("\n".join(violation_lines(outcome.violations, color=color)))
+    error = outcome.error()
+    if error is not None:
+        raise error
     return EXIT_OK
 
 
@@ -163,7 +176,8 @@ def apply(
     """Make live match the config (or carry out PLANFILE).
 
     Exit 0 when live matches afterwards, 2 when it acted but live still differs, 1 on error
-    or refusal, 3 when a safety rule forbids the plan (nothing is changed then).
+    or refusal, 3 when a safety rule or the config's policy forbids the plan (nothing is
+    changed then).
     """
     from orsync.commands.apply import ApplyCallbacks, run_apply
 
@@ -186,7 +200,7 @@ def apply(
             max_deletes=max_deletes,
             callbacks=ApplyCallbacks(
                 show_plan=show,
-                approve=_confirm,
+                approve=confirm_in_terminal,
                 progress=lambda line: click.echo(f"  done: {line}"),
                 should_stop=stop,
             ),
@@ -206,17 +220,31 @@ def schema() -> int:
     return EXIT_OK
 
 
-def _confirm() -> None:
-    if not sys.stdin.isatty():
-        raise UsageError(
-            "apply needs a `yes` and there is no terminal to ask on; "
-            "review the plan and pass --auto-approve"
-        )
-    answer = click.prompt(
-        "Do you want to perform these actions? Only 'yes' will be accepted", default=""
-    )
-    if answer.strip() != "yes":
-        raise UsageError("apply cancelled; nothing was changed")
+@cli.command()
+@shared_options
+@audit_options(AUDIT_FORMATS)
+def audit(
+    output_format: str,
+    all_workspaces: bool,
+    workspaces: tuple[str, ...],
+    config: str,
+    **shared: Any,
+) -> int:
+    """Check the config's policy against live state, across workspaces; change nothing.
+
+    Exit 0 when every workspace keeps the policy, 3 on violations, 1 on error.
+    """
+    from orsync.commands.audit import run_audit
+
+    source = api_source(**shared)
+    report = run_audit(config, source, all_workspaces=all_workspaces, workspaces=workspaces)
+    color = use_color(**shared)
+    if output_format == "text":
+        warn(report.warnings, color)
+    click.echo(render_audit(report, output_format, color=color), nl=False)
+    if report.violations:
+        raise PolicyError(f"{violations_summary(report.violations)} in live state")
+    return EXIT_OK
 
 
 # Entry point --------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
-"""Click options several commands share, and what the shared ones mean (README.md, Commands).
+"""The click options the commands share, how their values become orsync's inputs, and the
+question apply asks on the terminal.
 
-Kept apart from `orsync.cli`, which holds the commands themselves.
+Kept apart from `orsync.cli` so that the command wiring stays short to read.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import click
 
 from orsync import defaults
 from orsync.commands.inputs import ApiSource, Connection, LiveSource, SnapshotSource
+from orsync.errors import UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -34,37 +36,32 @@ def shared_options(command: F) -> F:
         click.option("--no-color", is_flag=True, help="No colors (also NO_COLOR)."),
         click.option("-v", "--verbose", is_flag=True, help="Tracebacks and details on errors."),
     ]  # fmt: skip
-    for decorator in reversed(decorators):
-        command = decorator(command)
-    return command
+    return _stack(decorators)(command)
 
 
-workspace_option = click.option(
-    "--workspace", "workspaces", multiple=True, metavar="ID", help="Only this workspace (repeat)."
-)
-# For export, any workspace: not only the config's.
-export_workspace_option = click.option(
-    "--workspace", "workspaces", multiple=True, metavar="ID",
-    help="This workspace (repeat; `default`: the key's default one).",
-)  # fmt: skip
-max_deletes_option = click.option(
-    "--max-deletes", type=click.IntRange(min=0), default=defaults.MAX_DELETES, show_default=True,
-    help="Refuse to delete or replace more destinations than this (exit 3).",
-)  # fmt: skip
+def _stack(decorators: list[Callable[[F], F]]) -> Callable[[F], F]:
+    """One decorator applying `decorators`, the first one outermost (as written above a def)."""
+
+    def decorate(command: F) -> F:
+        for decorator in reversed(decorators):
+            command = decorator(command)
+        return command
+
+    return decorate
 
 
 def connection(base_url: str, api_key_env: str, timeout: float, **_: Any) -> Connection:
-    """The connection the shared options describe."""
+    """The API connection the shared options describe."""
     return Connection(base_url, api_key_env, timeout)
 
 
 def api_source(**shared: Any) -> ApiSource:
-    """The live state from the API, the key read from the environment when first needed."""
+    """The live state from the API, with a client opened when first needed."""
     return ApiSource(lambda: connection(**shared).open(os.environ))
 
 
 def use_color(no_color: bool, **_: Any) -> bool:
-    """Colors only on a terminal, and never when asked not to (`--no-color`, NO_COLOR)."""
+    """Colors only on a terminal, and never with --no-color or NO_COLOR."""
     return not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
 
 
@@ -80,3 +77,57 @@ def warn(messages: Sequence[str], color: bool) -> None:
     for message in messages:
         prefix = click.style("Warning:", fg="yellow") if color else "Warning:"
         click.echo(f"{prefix} {redact(message)}", err=True)
+
+
+def format_option(formats: tuple[str, ...]) -> Callable[[F], F]:
+    """`--format`, one of `formats`, text by default."""
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(formats),
+        default="text",
+        show_default=True,
+        help="Output format.",
+    )
+
+
+workspace_option = click.option(
+    "--workspace", "workspaces", multiple=True, metavar="ID|SLUG",
+    help="Only this workspace of the config, by UUID or slug (repeat); `default`: no `id`.",
+)  # fmt: skip
+# For export, any workspace: not only the config's.
+export_workspace_option = click.option(
+    "--workspace", "workspaces", multiple=True, metavar="ID",
+    help="This workspace (repeat; `default`: the key's default one).",
+)  # fmt: skip
+max_deletes_option = click.option(
+    "--max-deletes", type=click.IntRange(min=0), default=defaults.MAX_DELETES, show_default=True,
+    help="Refuse to delete or replace more destinations than this (exit 3).",
+)  # fmt: skip
+
+
+def audit_options(formats: tuple[str, ...]) -> Callable[[F], F]:
+    """`--format`, `--all-workspaces` and `--workspace` of `orsync audit`."""
+    decorators = [
+        format_option(formats),
+        click.option("--all-workspaces", is_flag=True,
+                     help="Audit every workspace the key can see."),
+        click.option("--workspace", "workspaces", multiple=True, metavar="ID|SLUG",
+                     help="Audit this workspace, by UUID or slug (repeat); `default`: the "
+                     "key's default one."),
+    ]  # fmt: skip
+    return _stack(decorators)
+
+
+def confirm_in_terminal() -> None:
+    """Ask for `yes` before apply acts; raise (nothing changed) on anything else."""
+    if not sys.stdin.isatty():
+        raise UsageError(
+            "apply needs a `yes` and there is no terminal to ask on; "
+            "review the plan and pass --auto-approve"
+        )
+    answer = click.prompt(
+        "Do you want to perform these actions? Only 'yes' will be accepted", default=""
+    )
+    if answer.strip() != "yes":
+        raise UsageError("apply cancelled; nothing was changed")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import os
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 from orsync import destination_types as types
 from orsync.config_fields import COMPARED_FIELDS, check_field, check_ignore
 from orsync.config_node import ConfigContext, ConfigNode, kind_of
+from orsync.config_policy import read_policy
 from orsync.destination_config import read_destination_config
 from orsync.errors import ConfigError
 from orsync.model import (
@@ -25,17 +25,13 @@ from orsync.model import (
     UnmanagedPolicy,
     WorkspaceConfig,
 )
+from orsync.workspaces import REFERENCE_FORM, workspace_reference
 from orsync.yamlsource import load_located
 
 SUPPORTED_VERSION = 1
-TOP_LEVEL_KEYS = ("version", "defaults", "workspaces", "destinations")
+TOP_LEVEL_KEYS = ("version", "defaults", "policy", "workspaces", "destinations")
 WORKSPACE_KEYS = ("id", "unmanaged", "destinations")
 DESTINATION_KEYS = ("name", "type", "id", *COMPARED_FIELDS, "config", "ignore", "protect")
-
-# A workspace id, in either case (the JSON Schema of `orsync schema` uses it too).
-WORKSPACE_UUID = re.compile(
-    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-)
 
 
 def load_config(path: str, environ: Mapping[str, str] | None = None) -> DesiredState:
@@ -60,6 +56,7 @@ def load_config_text(
     _check_version(root)
     top = root.fields(TOP_LEVEL_KEYS)
     defaults = _check_defaults(top["defaults"]) if "defaults" in top else {}
+    policy = read_policy(top["policy"]) if "policy" in top else None
     checker = _DestinationChecker(defaults)
     if "workspaces" in top and "destinations" in top:
         later = max(top["workspaces"], top["destinations"], key=lambda node: node.line)
@@ -77,9 +74,12 @@ def load_config_text(
                 None, UnmanagedPolicy.REPORT, destinations, Source(file, shorthand.line)
             ),
         )
+    elif policy is not None:
+        # A file of rules alone is enough for `orsync audit`.
+        workspaces = ()
     else:
-        raise root.error("declare `workspaces` or `destinations`")
-    return DesiredState(file, workspaces, tuple(context.warnings))
+        raise root.error("declare `workspaces` or `destinations` (or a `policy` to audit)")
+    return DesiredState(file, workspaces, tuple(context.warnings), policy=policy)
 
 
 def _read_text(path: str) -> str:
@@ -146,16 +146,15 @@ def _check_workspaces(
 
 
 def _workspace_id(node: ConfigNode, id_lines: dict[str, int]) -> str:
-    """A workspace UUID, in lower case as the API writes it; each declared once."""
+    """A workspace UUID (in lower case, as the API writes it) or slug; each declared once.
+
+    A slug is only checked for its form here: the API resolves it when live state is read.
+    """
     if not isinstance(node.value, str):
-        raise node.error(f"expected a workspace UUID, got {kind_of(node.value)}")
-    text = node.text()
-    if not WORKSPACE_UUID.fullmatch(text):
-        raise node.error(
-            "expected a workspace UUID like 550e8400-e29b-41d4-a716-446655440000, "
-            f"got {node.quoted()}"
-        )
-    workspace_id = text.lower()
+        raise node.error(f"expected a workspace UUID or slug, got {kind_of(node.value)}")
+    workspace_id = workspace_reference(node.text())
+    if workspace_id is None:
+        raise node.error(f"expected {REFERENCE_FORM}, got {node.quoted()}")
     if workspace_id in id_lines:
         raise node.error(
             f"workspace {node.quoted()} is declared twice (first at line {id_lines[workspace_id]})"

@@ -21,11 +21,19 @@ from orsync.config import (
     SUPPORTED_VERSION,
     TOP_LEVEL_KEYS,
     WORKSPACE_KEYS,
-    WORKSPACE_UUID,
 )
 from orsync.config_fields import COMPARED_FIELDS, FILTER_LOGIC, NUMBER_TEXT, REGION_ALIASES
+from orsync.config_policy import (
+    ALLOW,
+    FORBID,
+    HOST_PATTERN,
+    OPTIONAL,
+    POLICY_KEYS,
+    REQUIRED,
+)
 from orsync.interpolate import VARIABLE_NAME
 from orsync.model import UnmanagedPolicy
+from orsync.workspaces import SLUG_PATTERN, UUID_PATTERN
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -56,8 +64,14 @@ def config_schema() -> Schema:
         "type": "object",
         "properties": _properties(TOP_LEVEL_KEYS, _top_level()),
         "required": ["version"],
-        # Exactly one of the two forms (`destinations` is the one-workspace shorthand).
-        "oneOf": [{"required": ["workspaces"]}, {"required": ["destinations"]}],
+        # One of the two forms (`destinations` is the one-workspace shorthand), not both; a
+        # file holding only a policy (for `orsync audit`) needs neither.
+        "anyOf": [
+            {"required": ["workspaces"]},
+            {"required": ["destinations"]},
+            {"required": ["policy"]},
+        ],
+        "not": {"required": ["workspaces", "destinations"]},
         "additionalProperties": False,
         "$defs": _definitions(),
     }
@@ -115,6 +129,7 @@ def _top_level() -> dict[str, Schema]:
             "File format version.", {"type": "integer", "const": SUPPORTED_VERSION}
         ),
         "defaults": _ref("defaults"),
+        "policy": _policy(),
         "workspaces": _described(
             "The destinations of each workspace; at most one entry without `id`.",
             {
@@ -130,6 +145,32 @@ def _top_level() -> dict[str, Schema]:
             destinations,
         ),
     }
+
+
+def _policy() -> Schema:
+    """The `policy:` block: each rule optional, each key the `rule` of its violations."""
+    fields = _compared_fields()
+    kinds = _open(tuple(types.TYPES), "A destination type")
+    hosts = {"type": "string", "pattern": f"^{HOST_PATTERN.pattern}$"}
+    rules: dict[str, Schema] = {
+        "privacy_mode": _closed((REQUIRED, OPTIONAL), "required: every destination has it on"),
+        "max_sampling_rate": fields["sampling_rate"],
+        "allowed_types": {"type": "array", "minItems": 1, "items": kinds},
+        "required_types": {"type": "array", "items": kinds},
+        "allowed_hosts": {"type": "array", "minItems": 1, "items": hosts},
+        "allowed_regions": fields["regions"],
+        "api_key_allowlist": _closed((REQUIRED, OPTIONAL), "required: api_key_hashes is set"),
+        "identity_broadcast": _closed((FORBID, ALLOW), "forbid: no identity broadcast"),
+        "plaintext_secrets": _closed((FORBID, ALLOW), "forbid: secrets are ${VAR} or pins"),
+    }
+    return _described(
+        "Rules checked against live state (plan, audit) and against the file (plan, validate).",
+        {
+            "type": "object",
+            "properties": _properties(POLICY_KEYS, rules),
+            "additionalProperties": False,
+        },
+    )
 
 
 def _definitions() -> dict[str, Schema]:
@@ -171,11 +212,12 @@ def _definitions() -> dict[str, Schema]:
 
 def _workspace() -> Schema:
     workspace_id = _described(
-        "The workspace UUID; leave it out in at most one entry, which stands for the key's "
-        "default workspace.",
+        "The workspace UUID or slug; leave it out in at most one entry, which stands for the "
+        "key's default workspace.",
         {
             "anyOf": [
-                {"type": "string", "pattern": f"^{WORKSPACE_UUID.pattern}$"},
+                {"type": "string", "pattern": f"^{UUID_PATTERN}$"},
+                {"type": "string", "pattern": f"^{SLUG_PATTERN}$"},
                 _text_matching("text", _HAS_REFERENCE),
             ]
         },

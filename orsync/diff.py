@@ -28,6 +28,8 @@ from orsync.model import (
 )
 from orsync.normalize import align_header_names, normalize_field, normalize_value
 from orsync.plan import Action, Change, FieldChange, Plan
+from orsync.policy import with_violations
+from orsync.risks import with_risks
 from orsync.sensitive import flatten_config, has_secret
 
 
@@ -73,7 +75,7 @@ def plan_changes(desired: DesiredState, live: LiveState) -> Plan:
         found, same = _plan_workspace(workspace, live_workspace, notes)
         changes.extend(found)
         unchanged += same
-    return Plan(
+    plan = Plan(
         changes=tuple(changes),
         unchanged=unchanged,
         warnings=tuple(notes.warnings),
@@ -81,6 +83,7 @@ def plan_changes(desired: DesiredState, live: LiveState) -> Plan:
         config_path=desired.path,
         unverified=tuple(notes.unverified),
     )
+    return with_violations(with_risks(plan, live), desired, live)
 
 
 def _plan_workspace(

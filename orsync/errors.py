@@ -74,6 +74,12 @@ class SafetyError(OrsyncError):
     exit_code = EXIT_POLICY
 
 
+class PolicyError(OrsyncError):
+    """The config's `policy:` is violated (plan, validate, audit) or would be (apply)."""
+
+    exit_code = EXIT_POLICY
+
+
 class ApplyError(OrsyncError):
     """A step of apply failed; the message reports what was and was not done."""
 

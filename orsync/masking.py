@@ -157,6 +157,20 @@ def mask_url(value: str) -> str:
     return scheme + shown_user + host + ("/…" if rest.strip("/") else "")
 
 
+def url_host(value: str) -> str | None:
+    """The host of a URL-like value (`scheme://...`), in lower case and without user, password
+    or port: what may be said of where a secret URL sends; None for a value that is no URL."""
+    parts = split_url(value)
+    if parts is None:
+        return None
+    hostport = parts[2]
+    if hostport.startswith("["):
+        host = hostport[1 : hostport.find("]")] if "]" in hostport else hostport[1:]
+    else:
+        host = hostport.partition(":")[0]
+    return host.strip().rstrip(".").lower() or None
+
+
 def is_masked_url(value: str) -> bool:
     """A URL already masked by `mask_url` (`https://user:****@host/…`): a pin, not a secret."""
     parts = split_url(value)

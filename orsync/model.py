@@ -5,12 +5,11 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from orsync import masking
-from orsync.errors import UsageError
 
 
 class SecretOrigin(enum.Enum):
@@ -98,17 +97,43 @@ class UnmanagedPolicy(enum.StrEnum):
 
 @dataclass(frozen=True)
 class WorkspaceConfig:
-    """One workspace entry of the config file; `id` None means the key's default workspace."""
+    """One workspace entry of the config file; `id` None means the key's default workspace.
+
+    `id` is a UUID or, until the API resolves it (orsync.workspaces), a slug; `slug` keeps the
+    slug the file wrote once `id` holds the UUID.
+    """
 
     id: str | None
     unmanaged: UnmanagedPolicy
     destinations: tuple[DesiredDestination, ...]
     source: Source
+    slug: str | None = None
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The config's `policy:` block: rules every destination must keep (orsync.policy checks).
+
+    A rule left out of the block is not checked: None (or False, or empty) here.
+    """
+
+    source: Source
+    privacy_mode_required: bool = False
+    max_sampling_rate: int | float | None = None
+    allowed_types: tuple[str, ...] | None = None
+    required_types: tuple[str, ...] = ()
+    # Lower-case fnmatch patterns of hosts.
+    allowed_hosts: tuple[str, ...] | None = None
+    allowed_regions: tuple[str, ...] | None = None
+    api_key_allowlist_required: bool = False
+    identity_broadcast_forbidden: bool = False
+    plaintext_secrets_forbidden: bool = False
 
 
 @dataclass(frozen=True)
 class DesiredState:
-    """Everything the config file says, checked, with the warnings met while reading it."""
+    """Everything the config file says, checked, with the warnings met while reading it;
+    `policy` is its `policy:` block (None: the file has none)."""
 
     path: str
     workspaces: tuple[WorkspaceConfig, ...]
@@ -116,6 +141,7 @@ class DesiredState:
     # When `workspaces` is a selection (`--workspace`), the entries left out, for checks
     # that concern the whole file.
     unselected: tuple[WorkspaceConfig, ...] = ()
+    policy: Policy | None = None
 
     def live_workspace_ids(self) -> list[str | None]:
         """The workspaces to read: those selected, and the default one whenever an entry
@@ -126,19 +152,6 @@ class DesiredState:
         if has_default and None not in ids and any(w.id is not None for w in entries):
             ids.append(None)
         return ids
-
-    def select(self, names: Iterable[str]) -> DesiredState:
-        """Only the entries named by `--workspace` values: ids, or `default` for no `id`."""
-        wanted = {None if name == "default" else name.lower() for name in names}
-        unknown = sorted(str(w) for w in wanted - {w.id for w in self.workspaces})
-        if unknown:
-            raise UsageError(
-                f"--workspace {', '.join(unknown)}: not a workspace of {self.path} "
-                "(use the id of a workspace entry, or `default`)"
-            )
-        chosen = tuple(w for w in self.workspaces if w.id in wanted)
-        others = tuple(w for w in self.workspaces if w.id not in wanted)
-        return DesiredState(self.path, chosen, self.warnings, self.unselected + others)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+from orsync.findings import Risk, Violation, risk_to_json, violation_to_json
 from orsync.model import DesiredDestination, LiveDestination
 from orsync.sensitive import public_value
 
@@ -57,6 +58,8 @@ class Change:
     protect: bool = False
     # When the live destination last changed (its `updated_at`); None for a create.
     live_updated_at: str | None = None
+    # Why a reviewer should look twice (orsync.risks); empty for most changes.
+    risks: tuple[Risk, ...] = ()
     desired: DesiredDestination | None = field(default=None, compare=False, repr=False)
     live: LiveDestination | None = field(default=None, compare=False, repr=False)
 
@@ -73,6 +76,9 @@ class Plan:
     # The secrets that could not be compared (unset variable, or hidden completely live),
     # as `file:line: name: config.key`: they are among the warnings too.
     unverified: tuple[str, ...] = ()
+    # The policy rules what apply would leave breaks (orsync.policy); None: the config has
+    # no policy.
+    violations: tuple[Violation, ...] | None = None
 
     @property
     def in_sync(self) -> bool:
@@ -105,15 +111,19 @@ def change_to_json(change: Change) -> dict[str, Any]:
         "source": change.source,
         "live_updated_at": change.live_updated_at,
         "fields": [field_to_json(f) for f in change.fields],
+        "risks": [risk_to_json(r) for r in change.risks],
     }
 
 
 def plan_to_json(plan: Plan) -> dict[str, Any]:
     """The plan as the JSON document `--format json` prints (docs/plan-json.md)."""
-    return {
+    document: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "in_sync": plan.in_sync,
         "summary": plan.summary(),
         "changes": [change_to_json(c) for c in plan.changes],
-        "warnings": list(plan.warnings),
     }
+    if plan.violations is not None:
+        document["violations"] = [violation_to_json(v) for v in plan.violations]
+    document["warnings"] = list(plan.warnings)
+    return document

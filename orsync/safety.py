@@ -1,6 +1,7 @@
 """Checks made before apply changes anything: safety rules, and what apply could not carry out.
 
-Pure functions of the plan. Safety rules (protect, max deletes) refuse with exit 3; a plan that
+Pure functions of the plan. Safety rules (protect, max deletes) and the config's policy (the
+violations orsync.policy found in what apply would leave) refuse with exit 3; a plan that
 cannot be carried out in full (a secret known only by its mask, a missing required key) is
 refused with exit 1. Both run before the first request, so a refusal changes nothing.
 """
@@ -9,7 +10,8 @@ from __future__ import annotations
 
 from orsync import defaults
 from orsync import destination_types as types
-from orsync.errors import ApplyError, SafetyError
+from orsync.errors import ApplyError, PolicyError, SafetyError
+from orsync.findings import violations_summary
 from orsync.plan import Action, Plan
 from orsync.request_bodies import SERVER_MADE_CREATE, unknown_secrets, update_body
 
@@ -35,6 +37,15 @@ def check_safety(plan: Plan, max_deletes: int = defaults.MAX_DELETES) -> None:
     problem = safety_problem(plan, max_deletes)
     if problem:
         raise SafetyError(f"refusing to apply: {problem}; nothing was changed")
+
+
+def check_policy(plan: Plan) -> None:
+    """Refuse (exit 3) a plan that would leave a workspace breaking the config's policy."""
+    if plan.violations:
+        raise PolicyError(
+            f"refusing to apply: {violations_summary(plan.violations)} in what apply would "
+            "leave (listed above); nothing was changed"
+        )
 
 
 def check_feasible(plan: Plan) -> None:

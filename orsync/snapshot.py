@@ -18,18 +18,22 @@ from orsync.errors import ApiError, SnapshotError
 from orsync.live import parse_workspace
 from orsync.model import LiveState
 from orsync.sensitive import mask_config
+from orsync.workspaces import WorkspaceInfo
 
 SNAPSHOT_VERSION = 1
 
 
-def snapshot_document(live: LiveState) -> dict[str, Any]:
-    """The JSON document of a snapshot, with no secret in clear."""
+def snapshot_document(live: LiveState, slugs: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The JSON document of a snapshot, with no secret in clear; `slugs` maps a workspace's
+    UUID to the slug it was named by, so that a config naming it so plans offline."""
+    known = slugs or {}
     return {
         "orsync_snapshot": SNAPSHOT_VERSION,
         "taken_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "workspaces": [
             {
                 "workspace_id": workspace.id,
+                **({"slug": known[workspace.id]} if workspace.id and workspace.id in known else {}),
                 "data": [_scrub(d.raw) for d in workspace.destinations],
                 "total_count": len(workspace.destinations),
             }
@@ -47,9 +51,9 @@ def _scrub(item: Mapping[str, Any]) -> dict[str, Any]:
     return copy
 
 
-def write_snapshot(live: LiveState, path: str) -> None:
+def write_snapshot(live: LiveState, path: str, slugs: Mapping[str, str] | None = None) -> None:
     """Write the snapshot atomically, so a failed write never leaves half a file."""
-    text = json.dumps(snapshot_document(live), indent=2) + "\n"
+    text = json.dumps(snapshot_document(live, slugs), indent=2) + "\n"
     try:
         write_text_atomically(path, text)
     except OSError as exc:
@@ -75,6 +79,35 @@ def read_snapshot(path: str, workspace_ids: Sequence[str | None]) -> LiveState:
 def snapshot_workspace_ids(path: str) -> list[str | None]:
     """Every workspace a snapshot holds (None: the key's default one), in the file's order."""
     return list(_workspace_lists(_load_json(path), path))
+
+
+def workspaces_in_snapshot(path: str) -> list[WorkspaceInfo]:
+    """The workspaces a snapshot holds by UUID (the default workspace's entry has none)."""
+    document = _load_json(path)
+    _workspace_lists(document, path)
+    entries = document.get("workspaces", []) if isinstance(document, dict) else []
+    found = []
+    for entry in entries:
+        workspace_id, slug = entry.get("workspace_id"), entry.get("slug")
+        if workspace_id is not None:
+            found.append(WorkspaceInfo(workspace_id, slug if isinstance(slug, str) else None))
+    return found
+
+
+def find_snapshot_workspaces(path: str, names: Sequence[str]) -> dict[str, WorkspaceInfo | None]:
+    """Each workspace named by UUID or slug, as the snapshot saved it; one it does not hold is
+    an error, since the snapshot is all there is to plan against."""
+    known = workspaces_in_snapshot(path)
+    found: dict[str, WorkspaceInfo | None] = {}
+    for name in names:
+        match = next((w for w in known if name in (w.id, w.slug)), None)
+        if match is None:
+            raise SnapshotError(
+                f"{path}: the snapshot holds no workspace {name!r} (a workspace named by slug "
+                "is found when `orsync snapshot` was run with that slug)"
+            )
+        found[name] = match
+    return found
 
 
 def _load_json(path: str) -> Any:

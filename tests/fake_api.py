@@ -447,6 +447,7 @@ class FakeApi:
         count_hidden: bool = False,
         ignore_workspace_id: bool = False,
         fill_defaults: bool = False,
+        unknown_workspace_status: int = 404,
         port: int = 0,
     ) -> None:
         """`count_hidden`: `total_count` also counts what the listing hides (deleted destinations,
@@ -471,6 +472,9 @@ class FakeApi:
         # Store the documented defaults (config keys, regions, broadcast flags) in every item
         # created or seeded without them, as a server that fills them in would.
         self.fill_defaults = fill_defaults
+        # How `GET /workspaces/{id-or-slug}` answers a name no workspace has: 404 is what the
+        # reference suggests, and 400 is plausible for a name that is no UUID.
+        self.unknown_workspace_status = unknown_workspace_status
         self.port = port
         self.requests: list[RecordedRequest] = []
         # Exceptions raised inside the fake (answered 500); a test may assert there were none.
@@ -550,10 +554,12 @@ class FakeApi:
 
     # -- state for tests --
 
-    def add_workspace(self, workspace_id: str, slug: str | None = None) -> None:
+    def add_workspace(
+        self, workspace_id: str, slug: str | None = None, name: str | None = None
+    ) -> None:
         """Make a workspace exist (no destinations); a known id is left as it is."""
         with self._lock:
-            self._add_workspace_locked(workspace_id, slug)
+            self._add_workspace_locked(workspace_id, slug, name)
 
     def add_destination(
         self, item: dict[str, Any], workspace_id: str | None = None
@@ -867,13 +873,16 @@ class FakeApi:
 
     # -- state helpers (lock held) --
 
-    def _add_workspace_locked(self, workspace_id: str, slug: str | None) -> None:
+    def _add_workspace_locked(
+        self, workspace_id: str, slug: str | None, name: str | None = None
+    ) -> None:
         if workspace_id in self._workspaces:
             return
         slug = slug or f"workspace-{workspace_id[:8]}"
+        default_name = "Default Workspace" if workspace_id == DEFAULT_WORKSPACE_ID else slug
         self._workspaces[workspace_id] = {
             "id": workspace_id,
-            "name": "Default Workspace" if workspace_id == DEFAULT_WORKSPACE_ID else slug,
+            "name": name or default_name,
             "slug": slug,
             "is_observability_broadcast_enabled": True,
         }
@@ -933,7 +942,7 @@ class FakeApi:
         for workspace in self._workspaces.values():
             if id_or_slug in (workspace["id"], workspace["slug"]):
                 return workspace
-        raise _ApiError(404, "Workspace not found")
+        raise _ApiError(self.unknown_workspace_status, "Workspace not found")
 
     def _resolve_workspace_locked(self, workspace_id: object) -> str:
         if workspace_id is None:

@@ -242,7 +242,9 @@ def test_variable_that_is_not_utf8_is_a_config_error_that_shows_nothing_of_it(
 
 QUOTING_PLACES = {
     "unmanaged": "workspaces:\n  - unmanaged: ${V}\n    destinations: []\n",
-    "workspace id": "workspaces:\n  - id: ${V}\n    destinations: []\n",
+    # A value of the form of a slug is a valid id: named twice, it is an error.
+    "workspace id": "workspaces:\n  - id: ${V}\n    destinations: []\n"
+    "  - id: ${V}\n    destinations: []\n",
     "ignore": "destinations:\n  - {name: a, type: webhook, ignore: ['${V}']}\n",
     "region": "destinations:\n  - {name: a, type: webhook, regions: ['${V}']}\n",
     "filter field": "destinations:\n  - name: a\n    type: webhook\n"

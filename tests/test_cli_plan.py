@@ -307,7 +307,7 @@ def test_markdown_format(orsync: Orsync, fake: FakeApi) -> None:
     assert lines[0] == "**Plan: 0 to add, 1 to change, 0 to replace, 0 to destroy, 0 unmanaged.**"
     assert (
         f"| update | `{DEFAULT_WORKSPACE_ID}` | `Production Langfuse` | `langfuse` "
-        "| `config.secretKey` |"
+        "| `config.secretKey` |  |"
     ) in lines
     assert lines[6].startswith("<details><summary><b>update</b> <code>Production Langfuse</code>")
     stamp = fake.destinations()[0]["updated_at"]

@@ -515,11 +515,12 @@ CONTENT_ERRORS = {
         "a second workspace entry without `id` (first at line 3): "
         "only one entry may stand for the key's default workspace",
     ),
-    "bad uuid": (
-        "version: 1\nworkspaces:\n  - id: prod\n    destinations: []\n",
+    "neither uuid nor slug": (
+        "version: 1\nworkspaces:\n  - id: Prod_EU\n    destinations: []\n",
         3,
         "workspaces[0].id",
-        "expected a workspace UUID like 550e8400-e29b-41d4-a716-446655440000, got 'prod'",
+        "expected a workspace UUID like 550e8400-e29b-41d4-a716-446655440000, "
+        "or a slug (lower-case letters, digits and -), got 'Prod_EU'",
     ),
     "duplicate workspace id": (
         f"""
@@ -648,7 +649,7 @@ CONTENT_ERRORS = {
         "version: 1\ndefaults: {enabled: true}\n",
         1,
         "",
-        "declare `workspaces` or `destinations`",
+        "declare `workspaces` or `destinations` (or a `policy` to audit)",
     ),
     "top level not a mapping": (
         "- version: 1\n",
@@ -1058,11 +1059,11 @@ QUOTING_PLACES = {
         "unknown unmanaged mode '${V}' (value not shown) (expected one of: report, ignore, delete)",
     ),
     "workspace id": (
-        "workspaces:\n  - id: 'ws-${V}'\n    destinations: []\n",
+        "workspaces:\n  - id: 'ws_${V}'\n    destinations: []\n",
         3,
         "workspaces[0].id",
         "expected a workspace UUID like 550e8400-e29b-41d4-a716-446655440000, "
-        "got 'ws-${V}' (value not shown)",
+        "or a slug (lower-case letters, digits and -), got 'ws_${V}' (value not shown)",
     ),
     "ignore": (
         "destinations:\n  - {name: a, type: webhook, ignore: ['${V}']}\n",

@@ -136,6 +136,21 @@ ACCEPTED = {
         """
     ),
     "empty shorthand": config("destinations: []\n"),
+    "a policy alone, every rule": config(
+        """
+        policy:
+          privacy_mode: required
+          max_sampling_rate: 0.5
+          allowed_types: [langfuse, s3]
+          required_types: [s3]
+          allowed_hosts: ["*.langfuse.com"]
+          allowed_regions: [europe]
+          api_key_allowlist: required
+          identity_broadcast: forbid
+          plaintext_secrets: forbid
+        """
+    ),
+    "workspace by slug": config("workspaces:\n  - {id: prod-eu, destinations: []}\n"),
     "defaults with every compared field": config(
         """
         defaults:
@@ -250,6 +265,9 @@ def test_what_validate_accepts_the_schema_accepts(
 # --- what validate rejects, where JSON Schema can say it, the schema rejects ------------------
 
 REJECTED = {
+    "policy rule typo": (config("policy:\n  privacy_mod: required\n"), "unknown key"),
+    "policy value typo": (config("policy:\n  identity_broadcast: forbidden\n"), "forbid"),
+    "policy allowed_types empty": (config("policy:\n  allowed_types: []\n"), "at least one"),
     "missing version": ("destinations: []\n", "missing key 'version'"),
     "version 2": ("version: 2\ndestinations: []\n", "unsupported version 2"),
     "neither workspaces nor destinations": ("version: 1\n", "declare `workspaces` or"),
@@ -270,8 +288,8 @@ REJECTED = {
         config("workspaces:\n  - {unmanaged: report}\n"),
         "missing required key 'destinations'",
     ),
-    "workspace id not a UUID": (
-        config("workspaces:\n  - {id: prod, destinations: []}\n"),
+    "workspace id neither a UUID nor a slug": (
+        config("workspaces:\n  - {id: Prod Space, destinations: []}\n"),
         "expected a workspace UUID",
     ),
     "unmanaged mode typo": (

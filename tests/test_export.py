@@ -702,10 +702,16 @@ def test_error_without_a_key(orsync: Orsync) -> None:
 
 
 def test_error_in_the_config_it_takes_workspaces_from(orsync: Orsync) -> None:
-    orsync.write_config("version: 1\nworkspaces:\n  - id: nope\n    destinations: []\n")
+    orsync.write_config("version: 1\nworkspaces:\n  - id: Not A Slug\n    destinations: []\n")
     result = orsync("export")
     assert result.code == 1
     assert result.stderr.startswith("Error: orsync.yaml:3: workspaces[0].id: expected a workspace")
+    orsync.write_config("version: 1\nworkspaces:\n  - id: nope\n    destinations: []\n")
+    unknown = orsync("export")
+    assert unknown.code == 1
+    assert "orsync.yaml:3: workspace 'nope' was not found: no workspace has this slug" in (
+        unknown.stderr
+    )
 
 
 def test_usage_error_in_process(tmp_path: Path) -> None:

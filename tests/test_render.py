@@ -224,10 +224,11 @@ def test_json_has_exactly_the_documented_keys() -> None:
         "unmanaged": 1,
         "unchanged": 1,
     }
-    change_keys = {"action", "workspace_id", "name", "type", "id", "source", "fields"}
+    change_keys = {"action", "workspace_id", "name", "type", "id", "source", "fields", "risks"}
     change_keys.add("live_updated_at")
     for change in document["changes"]:
         assert set(change) == change_keys
+        assert isinstance(change["risks"], list)
         for field in change["fields"]:
             assert set(field) == {"path", "before", "after", "sensitive"}
 

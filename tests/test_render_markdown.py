@@ -82,9 +82,10 @@ def code(cell: str) -> str:
 def table(markdown: str) -> list[list[str]]:
     """The cells of the rows of the table of changes."""
     lines = markdown.splitlines()
-    if "| action | workspace | name | type | changed fields |" not in lines:
+    head = "| action | workspace | name | type | changed fields | risks |"
+    if head not in lines:
         return []
-    start = lines.index("| action | workspace | name | type | changed fields |") + 2
+    start = lines.index(head) + 2
     rows = itertools.takewhile(lambda line: line.startswith("| "), lines[start:])
     return [cells(row) for row in rows]
 
@@ -266,7 +267,7 @@ def test_hostile_text_cannot_break_the_table() -> None:
     plan = hostile_plan()
     rows = table(render_markdown(plan))
     assert len(rows) == len(plan.changes) == 2 * len(HOSTILE)
-    assert all(len(row) == 5 for row in rows)
+    assert all(len(row) == 6 for row in rows)
     for row, change in zip(rows, plan.changes, strict=True):
         assert code(row[2]) == shown(str(change.name))
         assert code(row[3]) == shown(change.type)

@@ -98,13 +98,16 @@ def run_apply(
     wins over the one a saved plan names.
     """
     from orsync.planfile import read_plan_file
+    from orsync.workspaces import choose_workspaces, find_with_client
 
     calls = callbacks or ApplyCallbacks()
     saved = read_plan_file(planfile) if planfile else None
     if saved is not None and not config_given:
         config_path = saved.config_path
-    desired = load_desired(config_path, saved.workspaces if saved else ())
+    desired = load_desired(config_path)
     with open_client() as client:
+        names = saved.workspaces if saved else ()
+        desired = choose_workspaces(desired, names, lambda n: find_with_client(client, n))
         return _apply(desired, client, saved, planfile, auto_approve, max_deletes, calls)
 
 
@@ -120,7 +123,7 @@ def _apply(
     from orsync.diff import plan_changes
     from orsync.live import read_live
     from orsync.planfile import check_fresh
-    from orsync.safety import check_feasible, check_safety
+    from orsync.safety import check_feasible, check_policy, check_safety
 
     workspace_ids = desired.live_workspace_ids()
     current = plan_changes(desired, read_live(client, workspace_ids))
@@ -130,6 +133,7 @@ def _apply(
     if not actionable(current):
         return ApplyOutcome(desired.path, current)
     check_safety(current, max_deletes)
+    check_policy(current)
     check_feasible(current)
     if saved is None and not auto_approve:
         calls.approve()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from orsync import defaults
-from orsync.commands.inputs import LiveSource, SnapshotSource, counted, load_desired
+from orsync.commands.inputs import LiveSource, SnapshotSource, choose_desired, counted
 from orsync.errors import ExportError, OrsyncError, UsageError
 from orsync.export import (
     ExportedConfig,
@@ -70,7 +70,8 @@ def export_workspaces(
     if workspaces:
         return list(dict.fromkeys(_workspace_id(name) for name in workspaces))
     if os.path.exists(config_path):
-        return [w.id for w in load_desired(config_path).workspaces]
+        # Slugs in the file are resolved to the workspaces' ids.
+        return [w.id for w in choose_desired(config_path, (), source).workspaces]
     if isinstance(source, SnapshotSource):
         from orsync.snapshot import snapshot_workspace_ids
 

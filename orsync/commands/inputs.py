@@ -11,6 +11,7 @@ from orsync import defaults
 if TYPE_CHECKING:
     from orsync.api import ApiClient
     from orsync.model import DesiredState, LiveState
+    from orsync.workspaces import WorkspaceInfo
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,17 @@ class Connection:
 class LiveSource(Protocol):
     """Where the live state comes from: the API, or a saved snapshot."""
 
-    def read(self, workspace_ids: Sequence[str | None]) -> LiveState: ...
+    def read(self, workspace_ids: Sequence[str | None]) -> LiveState:
+        """The destinations of these workspaces (UUIDs; None: the key's default one)."""
+        ...
+
+    def find_workspaces(self, names: Sequence[str]) -> Mapping[str, WorkspaceInfo | None]:
+        """Each workspace named by UUID or slug; None for a name no workspace has."""
+        ...
+
+    def all_workspaces(self) -> list[WorkspaceInfo]:
+        """Every workspace there is to read."""
+        ...
 
 
 # Opens a client when one is first needed, so that a bad config is reported before a missing key.
@@ -53,6 +64,19 @@ class ApiSource:
         with self.open_client() as client:
             return read_live(client, workspace_ids)
 
+    def find_workspaces(self, names: Sequence[str]) -> Mapping[str, WorkspaceInfo | None]:
+        from orsync.workspaces import find_with_client
+
+        with self.open_client() as client:
+            return find_with_client(client, names)
+
+    def all_workspaces(self) -> list[WorkspaceInfo]:
+        from orsync.workspaces import parse_workspace_info
+
+        with self.open_client() as client:
+            items = client.list_workspaces()
+        return [parse_workspace_info(item, f"workspace {i}") for i, item in enumerate(items)]
+
 
 @dataclass(frozen=True)
 class SnapshotSource:
@@ -65,13 +89,29 @@ class SnapshotSource:
 
         return read_snapshot(self.path, workspace_ids)
 
+    def find_workspaces(self, names: Sequence[str]) -> Mapping[str, WorkspaceInfo | None]:
+        from orsync.snapshot import find_snapshot_workspaces
 
-def load_desired(config_path: str, workspaces: Sequence[str] = ()) -> DesiredState:
-    """The config file, checked; only the entries `workspaces` names, when it names any."""
+        return find_snapshot_workspaces(self.path, names)
+
+    def all_workspaces(self) -> list[WorkspaceInfo]:
+        from orsync.snapshot import workspaces_in_snapshot
+
+        return workspaces_in_snapshot(self.path)
+
+
+def load_desired(config_path: str) -> DesiredState:
+    """The config file, checked (offline: workspace slugs are not resolved yet)."""
     from orsync.config import load_config
 
-    desired = load_config(config_path)
-    return desired.select(workspaces) if workspaces else desired
+    return load_config(config_path)
+
+
+def choose_desired(config_path: str, workspaces: Sequence[str], source: LiveSource) -> DesiredState:
+    """The config's entries that `--workspace` selects (all when none), slugs resolved."""
+    from orsync.workspaces import choose_workspaces
+
+    return choose_workspaces(load_desired(config_path), workspaces, source.find_workspaces)
 
 
 def counted(count: int, noun: str) -> str:

@@ -7,8 +7,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from orsync import defaults
-from orsync.commands.inputs import LiveSource, counted, load_desired
-from orsync.errors import EXIT_DRIFT, EXIT_OK, EXIT_POLICY
+from orsync.commands.inputs import LiveSource, choose_desired, counted
+from orsync.errors import (
+    EXIT_DRIFT,
+    EXIT_OK,
+    EXIT_POLICY,
+    OrsyncError,
+    PolicyError,
+    SafetyError,
+)
+from orsync.findings import violations_summary
 from orsync.model import DesiredState, LiveState
 from orsync.plan import Action, Plan
 
@@ -24,9 +32,20 @@ class PlanOutcome:
 
     @property
     def exit_code(self) -> int:
-        if self.refusal is not None:
+        if self.error() is not None:
             return EXIT_POLICY
         return EXIT_OK if self.plan.in_sync else EXIT_DRIFT
+
+    def error(self) -> OrsyncError | None:
+        """Why the plan exits 3, shown after it: a safety rule apply would refuse it by, and
+        the policy violations of what apply would leave (None: neither)."""
+        violations = self.plan.violations or ()
+        if self.refusal is not None:
+            also = f"; and {violations_summary(violations)}" if violations else ""
+            return SafetyError(f"apply would refuse this plan: {self.refusal}{also}")
+        if violations:
+            return PolicyError(f"{violations_summary(violations)}; apply would refuse this plan")
+        return None
 
     def adopt_hint(self, snapshot: str | None = None) -> str | None:
         """The `orsync export` command that writes the unmanaged destinations as config
@@ -55,7 +74,7 @@ def run_plan(
     from orsync.diff import plan_changes
     from orsync.safety import safety_problem
 
-    desired = load_desired(config_path, workspaces)
+    desired = choose_desired(config_path, workspaces, source)
     live = source.read(desired.live_workspace_ids())
     plan = plan_changes(desired, live)
     unmanaged_in = _workspaces_with_unmanaged(plan, desired, live)
@@ -79,5 +98,5 @@ def save_plan(outcome: PlanOutcome, path: str, workspaces: Sequence[str] = ()) -
     """Write the plan for `orsync apply PLANFILE`; a plan apply would refuse is not saved."""
     from orsync.planfile import write_plan_file
 
-    if outcome.refusal is None:
+    if outcome.error() is None:
         write_plan_file(outcome.plan, path, tuple(workspaces))

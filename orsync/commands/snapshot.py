@@ -6,7 +6,8 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from orsync.commands.inputs import LiveSource, counted, load_desired
+from orsync.commands.inputs import LiveSource, choose_desired, counted
+from orsync.workspaces import find_named
 
 
 @dataclass(frozen=True)
@@ -22,12 +23,19 @@ class SnapshotOutcome:
         return f"Saved {counted(self.destinations, 'destination')} of {spaces} to {self.path}."
 
 
-def snapshot_workspaces(config_path: str, workspaces: Sequence[str]) -> list[str | None]:
+def snapshot_workspaces(
+    config_path: str, workspaces: Sequence[str], source: LiveSource
+) -> tuple[list[str | None], dict[str, str]]:
     """The workspaces to save: the config's (when the file exists), else those named, else
-    the key's default workspace (`default` names it too)."""
+    the key's default workspace (`default` names it too); and the slug of each one named by
+    slug, by UUID."""
     if os.path.exists(config_path):
-        return load_desired(config_path, workspaces).live_workspace_ids()
-    return [None if w == "default" else w for w in workspaces] or [None]
+        desired = choose_desired(config_path, workspaces, source)
+        slugs = {w.id: w.slug for w in desired.workspaces if w.id and w.slug}
+        return desired.live_workspace_ids(), slugs
+    named = find_named(workspaces, source.find_workspaces)
+    named_slugs = {w.id: w.slug for w in named if w is not None and w.slug}
+    return [None if w is None else w.id for w in named] or [None], named_slugs
 
 
 def run_snapshot(
@@ -36,8 +44,8 @@ def run_snapshot(
     """Read the live state of the chosen workspaces and write it to `output`."""
     from orsync.snapshot import write_snapshot
 
-    workspace_ids = snapshot_workspaces(config_path, workspaces)
+    workspace_ids, slugs = snapshot_workspaces(config_path, workspaces, source)
     live = source.read(workspace_ids)
-    write_snapshot(live, output)
+    write_snapshot(live, output, slugs)
     count = sum(len(w.destinations) for w in live.workspaces)
     return SnapshotOutcome(output, count, len(workspace_ids))

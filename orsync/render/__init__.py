@@ -1,15 +1,24 @@
-"""Renderers: each turns a Plan into one output format, and does nothing else."""
+"""Renderers: each turns a Plan (or an audit report) into one output format, and does nothing else.
+
+Plan formats are FORMATS (render_plan); audit formats are AUDIT_FORMATS (render_audit), one
+module `orsync/render/audit_<format>.py` each, whose `render_audit_<format>(report, *, color)`
+returns the whole output: a new format is a new module and a name in AUDIT_FORMATS.
+"""
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from orsync.findings import AuditReport
     from orsync.plan import Plan
 
 FORMATS = ("text", "json", "markdown")
+AUDIT_FORMATS = ("text", "json")
 
 
 def render_plan(
@@ -28,3 +37,12 @@ def render_plan(
     from orsync.render.text import render_text
 
     return render_text(plan, color=color, now=now)
+
+
+def render_audit(report: AuditReport, output_format: str, *, color: bool = False) -> str:
+    """The audit report in one of AUDIT_FORMATS; `color` applies to text only."""
+    if output_format not in AUDIT_FORMATS:
+        raise ValueError(f"unknown audit format {output_format!r}")
+    module = importlib.import_module(f"orsync.render.audit_{output_format}")
+    render: Callable[..., str] = getattr(module, f"render_audit_{output_format}")
+    return render(report, color=color)

@@ -1,6 +1,7 @@
 """`--format markdown`: the plan as a pull-request comment.
 
-The summary line first; one table of every change; a collapsed `<details>` per destination
+The summary line first, then the policy violations (with a `policy:` block); one table of
+every change, with its risk flags; a collapsed `<details>` per destination
 with its fields; the warnings collapsed. Whatever comes from the config or live (names, types,
 ids, paths, values, warnings) is written only inside a code span or a `<code>` element, and
 escaped for it, so that it can break neither the table nor the layout, and cannot inject HTML,
@@ -17,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from orsync import defaults
+from orsync.findings import Violation, violations_summary
 from orsync.plan import Action, Change, Plan
 from orsync.render.text import summary_line
 from orsync.render.values import field_rows, show_single, worth_showing_when_removed
@@ -25,7 +27,8 @@ GITHUB_COMMENT_LIMIT = 65_536
 # Field paths a table row names before it shortens the list with "…".
 FIELDS_IN_TABLE = 3
 _TABLE_HEAD = (
-    "| action | workspace | name | type | changed fields |\n| --- | --- | --- | --- | --- |\n"
+    "| action | workspace | name | type | changed fields | risks |\n"
+    "| --- | --- | --- | --- | --- | --- |\n"
 )
 _WARNINGS_OPEN = "<details><summary>Warnings ({count})</summary>\n\n"
 _DETAILS_CLOSE = "\n</details>\n\n"
@@ -97,8 +100,31 @@ def _html_code(text: str) -> str:
 
 def _head(plan: Plan) -> str:
     if plan.in_sync:
-        return f"**No changes.** Live destinations match {_code(plan.config_path)}.\n\n"
-    return f"**{summary_line(plan)}**\n\n"
+        head = f"**No changes.** Live destinations match {_code(plan.config_path)}.\n\n"
+    else:
+        head = f"**{summary_line(plan)}**\n\n"
+    if plan.violations is not None:
+        head += _violations(plan.violations)
+    return head
+
+
+def _violations(violations: Sequence[Violation]) -> str:
+    """The policy violations as a table: rule, workspace, destination, message."""
+    if not violations:
+        return "**No policy violations.**\n\n"
+    lines = [
+        f"#### {_visible(violations_summary(violations))}\n\n",
+        "| rule | workspace | destination | message |\n| --- | --- | --- | --- |\n",
+    ]
+    for violation in violations:
+        cells = [
+            _code(violation.rule, in_table=True),
+            _code(violation.workspace_id, in_table=True) if violation.workspace_id else "default",
+            _code(violation.name, in_table=True) if violation.name is not None else "",
+            _code(violation.message, in_table=True),
+        ]
+        lines.append(f"| {' | '.join(cells)} |\n")
+    return "".join(lines) + "\n"
 
 
 def _table_row(change: Change) -> str:
@@ -109,7 +135,9 @@ def _table_row(change: Change) -> str:
         _name(change, in_table=True),
         _code(change.type, in_table=True),
         _changed_fields(change),
-    ]
+        "<br>".join(f"! {_code(r.kind, in_table=True)}: {_code(r.message, in_table=True)}"
+                    for r in change.risks),
+    ]  # fmt: skip
     return f"| {' | '.join(cells)} |\n"
 
 

@@ -17,6 +17,7 @@ from orsync.render.values import (
     workspace_label,
     worth_showing_when_removed,
 )
+from orsync.render.violations import violation_lines
 
 _SYMBOL = {
     Action.CREATE: "+",
@@ -53,6 +54,8 @@ def render_text(plan: Plan, *, color: bool = False, now: datetime | None = None)
             lines.append(_paint(f"{workspace_label(change.workspace_id)}:", "bright_white", color))
         lines.extend(_block(change, color, now))
         lines.append("")
+    if plan.violations is not None:
+        lines.extend([*violation_lines(plan.violations, color=color), ""])
     lines.append(summary_line(plan))
     return "\n".join(lines) + "\n"
 
@@ -79,6 +82,8 @@ def _block(change: Change, color: bool, now: datetime) -> Iterator[str]:
     yield _paint(f"  # {change.type} {name!r} {verb}{where}", "bright_black", color)
     if change.live_updated_at is not None:
         yield _paint(f"  # {_last_changed(change.live_updated_at, now)}", "bright_black", color)
+    for risk in change.risks:
+        yield _paint(f"  ! {risk.kind}: {risk.message}", "red", color)
     yield _paint(f"  {symbol} destination {show_value(name)} {{", _COLOR[change.action], color)
     rows = list(_rows(change))
     width = max((len(path) for _, path, _ in rows), default=0)

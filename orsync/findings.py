@@ -1,0 +1,109 @@
+"""What the policy and the risk checks find: plain values that plans, audits and renderers share.
+
+A `Violation` breaks a rule of the config's `policy:` block (its `rule` is the rule's key); a
+`Risk` marks a change a reviewer should look at twice. Neither ever holds a secret: a URL is
+named by its host and the path of its key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One destination (or workspace, for `required_types`) that breaks one policy rule."""
+
+    rule: str
+    workspace_id: str | None
+    name: str | None
+    id: str | None
+    message: str
+
+
+@dataclass(frozen=True)
+class Risk:
+    """Why a change deserves a second look; `kind` is one of orsync.risks.RISK_KINDS."""
+
+    kind: str
+    message: str
+
+
+def violation_to_json(violation: Violation) -> dict[str, Any]:
+    return {
+        "rule": violation.rule,
+        "workspace_id": violation.workspace_id,
+        "name": violation.name,
+        "id": violation.id,
+        "message": violation.message,
+    }
+
+
+def risk_to_json(risk: Risk) -> dict[str, Any]:
+    return {"kind": risk.kind, "message": risk.message}
+
+
+def violations_summary(violations: Sequence[Violation]) -> str:
+    """`3 policy violations (allowed_hosts, privacy_mode)`."""
+    count = len(violations)
+    rules = ", ".join(sorted({v.rule for v in violations}))
+    noun = "policy violation" if count == 1 else "policy violations"
+    return f"{count} {noun} ({rules})"
+
+
+@dataclass(frozen=True)
+class AuditedWorkspace:
+    """One workspace `orsync audit` read: its id (None: the key's default one, when no live
+    destination tells its id), slug and name where known, and how many destinations it has."""
+
+    id: str | None
+    slug: str | None
+    name: str | None
+    destinations: int
+    label: str
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """What `orsync audit` found: the policy of `config_path` against live state alone."""
+
+    config_path: str
+    workspaces: tuple[AuditedWorkspace, ...]
+    violations: tuple[Violation, ...]
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def clean(self) -> bool:
+        return not self.violations
+
+    def count(self, workspace_id: str | None) -> int:
+        """The violations found in one workspace."""
+        return sum(1 for v in self.violations if v.workspace_id == workspace_id)
+
+
+def audit_to_json(report: AuditReport) -> dict[str, Any]:
+    """The audit as the JSON document `orsync audit --format json` prints (docs/audit.md)."""
+    return {
+        "format_version": 1,
+        "clean": report.clean,
+        "config_path": report.config_path,
+        "summary": {
+            "workspaces": len(report.workspaces),
+            "destinations": sum(w.destinations for w in report.workspaces),
+            "violations": len(report.violations),
+        },
+        "workspaces": [
+            {
+                "id": w.id,
+                "slug": w.slug,
+                "name": w.name,
+                "destinations": w.destinations,
+                "violations": report.count(w.id),
+            }
+            for w in report.workspaces
+        ],
+        "violations": [violation_to_json(v) for v in report.violations],
+        "warnings": list(report.warnings),
+    }
