@@ -212,7 +212,8 @@ class ApiClient:
         taken as the page size, and the count goes by `total_count`, never by page sizes.
         """
         step = len(first)
-        if total / step > _MAX_PAGES:
+        # In integers: a float cannot hold every count a JSON answer can give.
+        if total > _MAX_PAGES * step:
             raise ApiError(
                 f"unexpected API answer: total_count says {total} destinations, "
                 f"{step} per page: more pages than orsync will read"
@@ -320,6 +321,11 @@ class ApiClient:
     def _json(self, response: httpx.Response) -> dict[str, Any]:
         try:
             body = response.json()
+        except RecursionError:
+            raise ApiError(
+                f"unexpected API answer to {response.request.method} "
+                f"{response.request.url.path}: JSON nested too deeply to read"
+            ) from None
         except ValueError:
             kind = response.headers.get("Content-Type", "no content type").split(";")[0]
             raise ApiError(
@@ -335,6 +341,8 @@ def _error_message(response: httpx.Response) -> str:
     """The API's error message when the body has one; proxies send HTML or nothing."""
     try:
         body = response.json()
+    except RecursionError:
+        return "a JSON body nested too deeply to read"
     except ValueError:
         kind = response.headers.get("Content-Type", "").split(";")[0] or "empty"
         return f"a non-JSON body ({kind})" if response.content else "an empty body"
@@ -358,13 +366,15 @@ def _data_object(body: Mapping[str, Any], what: str) -> dict[str, Any]:
 
 def _unique_by_id(items: list[Any]) -> list[Any]:
     """Drop repeats that a list changing between pages can produce."""
-    seen: set[Any] = set()
+    seen: set[str] = set()
     unique = []
     for item in items:
         key = item.get("id") if isinstance(item, dict) else None
-        if key is not None and key in seen:
+        # Only a text id names a destination; any other is left for the item check to refuse
+        # (a list or an object could not even be remembered here).
+        if isinstance(key, str) and key in seen:
             continue
-        if key is not None:
+        if isinstance(key, str):
             seen.add(key)
         unique.append(item)
     return unique

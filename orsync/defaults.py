@@ -15,3 +15,7 @@ CONCURRENCY = 8
 PAGE_CONCURRENCY = 4
 # Items asked for per page (the API's maximum).
 PAGE_LIMIT = 100
+# Lists and mappings nested deeper than this, in the config file or an API answer, are refused:
+# a destination is a dozen levels deep at most, and every walk over its values (comparing,
+# masking, rendering) must fit in Python's stack.
+MAX_NESTING = 64

@@ -78,10 +78,30 @@ class _Shape:
         return value
 
 
+def _nested_too_deep(value: Any) -> bool:
+    """Whether lists and objects nest deeper than MAX_NESTING levels (walked without recursion:
+    a JSON reader takes about 1000 levels, more than the recursive walks that follow can)."""
+    stack = [(value, 0)]
+    while stack:
+        current, depth = stack.pop()
+        if not isinstance(current, (Mapping, list)):
+            continue
+        if depth >= defaults.MAX_NESTING:
+            return True
+        children = current.values() if isinstance(current, Mapping) else current
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
 def parse_destination(item: Any, where: str) -> LiveDestination:
     """Check one destination item from the API and type it; raise ApiError naming what is wrong."""
     if not isinstance(item, Mapping):
         raise ApiError(f"unexpected API answer: {where} is not an object")
+    if _nested_too_deep(item):
+        raise ApiError(
+            f"unexpected API answer: {where} nests lists and objects over "
+            f"{defaults.MAX_NESTING} levels deep"
+        )
     shape = _Shape(item, where)
     identifier = shape.string("id")
     assert identifier is not None
