@@ -4,12 +4,12 @@ secret.
 
 Seeded and small by default (the "ci" profile of conftest.py); `HYPOTHESIS_PROFILE=release`
 searches far wider. Secrets are made distinctive (a marker and letters that are no hex digits,
-so no id or hash can hold a piece of one) and are looked for in every output whole.
+so no id or hash can hold a piece of one) and are looked for in every output, whole, escaped
+and by every piece of 8 characters.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
 import json
@@ -31,7 +31,14 @@ from orsync import destination_types as types
 from orsync.api import ApiClient, RetryPolicy
 from orsync.config import load_config_text
 from orsync.diff import plan_changes
-from orsync.errors import ApiError, OrsyncError
+from orsync.errors import (
+    ApiError,
+    ConfigError,
+    OrsyncError,
+    PlanFileError,
+    SnapshotError,
+    StalePlanError,
+)
 from orsync.live import parse_workspace, read_live
 from orsync.model import DesiredState, LiveState
 from orsync.plan import Action, Plan
@@ -243,10 +250,12 @@ environments = st.dictionaries(st.sampled_from(VARIABLES), env_values, max_size=
 
 
 def load_or_refuse(text: str, environ: Mapping[str, str]) -> DesiredState | None:
-    """The loaded config, or None for an OrsyncError whose message shows no secret."""
+    """The loaded config, or None for a ConfigError that names the file and shows no secret."""
     try:
         desired = load_config_text(text, "fuzz.yaml", environ)
     except OrsyncError as exc:
+        assert isinstance(exc, ConfigError), f"{type(exc).__name__} from the config loader"
+        assert str(exc).startswith("fuzz.yaml"), "a config error names its file first"
         assert_hides_environment(str(exc), environ, "the error")
         return None
     for warning in desired.warnings:
@@ -375,8 +384,15 @@ def list_of(item: str) -> str:
 
 def deep_item(depth: int) -> str:
     """A valid item, as JSON text, whose config holds a value nested `depth` levels."""
-    item = '{"id": "x", "type": "webhook", "sampling_rate": 1, "config": {"url": "https://h/"}}'
-    return item.replace('"https://h/"', deep(depth))
+    item = {
+        "id": "x",
+        "type": "webhook",
+        "enabled": True,
+        "sampling_rate": 1,
+        "privacy_mode": False,
+        "config": {"url": "https://h/"},
+    }
+    return json.dumps(item).replace('"https://h/"', deep(depth))
 
 
 # Items as the API sends them, as JSON text: as deep as a JSON reader goes, and never deeper
@@ -395,7 +411,8 @@ def test_random_items_parse_or_fail_with_api_error(texts: list[str]) -> None:
     items = json.loads("[" + ", ".join(texts) + "]")
     try:
         workspace = parse_workspace(None, items)
-    except ApiError:
+    except ApiError as exc:
+        assert str(exc).startswith("unexpected API answer: ")
         return
     # Whatever parses must plan, render, snapshot and read back.
     live = LiveState((workspace,))
@@ -452,9 +469,12 @@ def test_random_list_answers_through_the_client_raise_only_orsync_errors() -> No
                 fake.fail(method="GET", status=status, body=body, content_type=content_type)
             workspaces = [None, DEFAULT_WORKSPACE_ID] if other_workspace else [None]
             try:
-                read_live(client, workspaces)
+                live = read_live(client, workspaces)
             except OrsyncError as exc:
+                assert isinstance(exc, ApiError), f"{type(exc).__name__} from reading live"
                 assert MANAGEMENT_KEY not in str(exc)
+            else:
+                assert len(live.workspaces) == len(workspaces)
 
         check()
     assert fake.server_errors == []
@@ -473,8 +493,12 @@ def test_random_snapshot_files_read_or_fail_cleanly(text: str) -> None:
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory, "live.json")
         path.write_text(text, encoding="utf-8", errors="surrogatepass")
-        with contextlib.suppress(OrsyncError):
-            read_snapshot(str(path), [None])
+        try:
+            live = read_snapshot(str(path), [None])
+        except SnapshotError as exc:
+            assert str(exc).startswith(str(path)), "a snapshot error names its file first"
+        else:
+            assert [w.id for w in live.workspaces] == [None]
 
 
 plan_documents = st.fixed_dictionaries(
@@ -501,8 +525,10 @@ def test_random_plan_files_are_refused_cleanly(text: str) -> None:
         config.write_text("version: 1\ndestinations: []\n", encoding="utf-8")
         desired = load_config_text(config.read_text(), str(config), {})
         current = plan_changes(desired, LiveState((parse_workspace(None, []),)))
-        with contextlib.suppress(OrsyncError):
+        try:
             check_fresh(read_plan_file(str(path)), str(path), current)
+        except (PlanFileError, StalePlanError) as exc:
+            assert str(path) in str(exc), "a plan file error names the file"
 
 
 # Plans of random configs against random live states ----------------------------------------
