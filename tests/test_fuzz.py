@@ -553,6 +553,17 @@ infixes = st.sampled_from(
 )
 
 
+# Where a URL carries a secret; the API returns URLs in clear.
+URL_FORMS = st.sampled_from(
+    (
+        "https://bot:{}@hooks.example.com/in",
+        "https://{}@hooks.example.com/in",
+        "https://hooks.example.com/in?token={}",
+        "https://hooks.example.com/in#access_token={}",
+    )
+)
+
+
 def with_infix(secret: str, infix: str) -> str:
     return secret[:10] + infix + secret[10:]
 
@@ -630,10 +641,10 @@ def _declared(
     if draw(st.booleans()):
         config["headers"] = {"Authorization": _secret(draw, scenario, label, "headers", known)}
     if "url" in config and draw(st.booleans()):
-        password = _secret(draw, scenario, label, "url", known)
-        config["url"] = f"https://bot:{password}@hooks.example.com/in"
+        config["url"] = draw(URL_FORMS).format(_secret(draw, scenario, label, "url", known))
     if type_name == UNKNOWN_TYPE:
-        config["nested"] = {"apiToken": _secret(draw, scenario, label, "nested", known)}
+        token = _secret(draw, scenario, label, "nested", known)
+        config["nested"] = {"apiToken": token, "list": [{"password": token}]}
     entry["config"] = config
     return entry, known
 
@@ -675,9 +686,10 @@ def _live(
     if draw(st.booleans()):
         config["headers"] = {"authorization": secret("headers")}
     if "url" in config and draw(st.booleans()):
-        config["url"] = f"https://bot:{secret('url', clear=True)}@hooks.example.com/in"
+        config["url"] = draw(URL_FORMS).format(secret("url", clear=True))
     if type_name == UNKNOWN_TYPE:
-        config["nested"] = {"apiToken": secret("nested", clear=True)}
+        token = secret("nested", clear=True)
+        config["nested"] = {"apiToken": token, "list": [{"password": token}]}
     item["config"] = config
     return item
 
@@ -992,3 +1004,27 @@ def test_a_secret_in_clear_shaped_like_a_mask_is_never_shown_whole(
     assert orsync("snapshot", "-o", "live.json").code == 0
     saved = (orsync.cwd / "live.json").read_text(encoding="utf-8")
     assert token not in saved and certificate not in saved and certificate[-12:] not in saved
+
+
+def test_a_token_holding_a_slash_before_a_url_host_is_never_shown(
+    orsync: Orsync, fake: FakeApi
+) -> None:
+    # `/`, `?` or `#` in a token, not escaped, ends the URL's authority early: what is left
+    # before it is no host name, and must not be shown as one.
+    declared, stray = "tok/en-from-variable-0123", "lost?token-in-clear-4567"
+    url = f"https://{stray}@strays.example.com/in"
+    fake.add_destination({"name": "stray", "type": "webhook", "config": {"url": url}})
+    orsync.write_config("""
+        version: 1
+        destinations:
+          - name: hook
+            type: webhook
+            config:
+              url: https://${HOOK_TOKEN}@hooks.example.com/in
+        """)
+    for output_format in ("text", "json", "markdown"):
+        result = orsync("plan", "--format", output_format, env={"HOOK_TOKEN": declared})
+        assert result.code == 2
+        result.assert_hides([declared, stray, declared[:6], stray[:5]])
+        assert "https://****@hooks.example.com" in result.stdout
+        assert "https://****@strays.example.com" in result.stdout
