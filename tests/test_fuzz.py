@@ -564,6 +564,14 @@ URL_FORMS = st.sampled_from(
 )
 
 
+def url_carrying(written: str, form: str, value: str) -> str:
+    """The URL of `form` holding a secret as written (`${VAR}`, or in clear) of value `value`."""
+    if form.startswith("https://{}@") and ":" in value:
+        # In `https://tok:en@host` the part before `:` is a user name, shown by design.
+        form = "https://bot:{}@hooks.example.com/in"
+    return form.format(written)
+
+
 def with_infix(secret: str, infix: str) -> str:
     return secret[:10] + infix + secret[10:]
 
@@ -641,7 +649,8 @@ def _declared(
     if draw(st.booleans()):
         config["headers"] = {"Authorization": _secret(draw, scenario, label, "headers", known)}
     if "url" in config and draw(st.booleans()):
-        config["url"] = draw(URL_FORMS).format(_secret(draw, scenario, label, "url", known))
+        written = _secret(draw, scenario, label, "url", known)
+        config["url"] = url_carrying(written, draw(URL_FORMS), known.get("url", written))
     if type_name == UNKNOWN_TYPE:
         token = _secret(draw, scenario, label, "nested", known)
         config["nested"] = {"apiToken": token, "list": [{"password": token}]}
@@ -686,7 +695,8 @@ def _live(
     if draw(st.booleans()):
         config["headers"] = {"authorization": secret("headers")}
     if "url" in config and draw(st.booleans()):
-        config["url"] = draw(URL_FORMS).format(secret("url", clear=True))
+        written = secret("url", clear=True)
+        config["url"] = url_carrying(written, draw(URL_FORMS), written)
     if type_name == UNKNOWN_TYPE:
         token = secret("nested", clear=True)
         config["nested"] = {"apiToken": token, "list": [{"password": token}]}
