@@ -21,3 +21,7 @@ CREATE_CHECK_WAITS = (0.0, 0.5, 1.0, 2.0)
 # Characters a `--format markdown` plan may take before parts are left out: GitHub refuses a
 # comment over 65,536 characters, and a workflow may add a line or two of its own.
 MARKDOWN_LIMIT = 60_000
+# Lists and mappings nested deeper than this, in the config file or an API answer, are refused:
+# a destination is a dozen levels deep at most, and every walk over its values (comparing,
+# masking, rendering) must fit in Python's stack.
+MAX_NESTING = 64

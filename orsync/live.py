@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +24,7 @@ _OPTIONAL_FIELDS: Mapping[str, Any] = {
 _BOOL_FIELDS = ("enabled", "privacy_mode", *BROADCAST_FLAGS)
 # A destination is a few levels deep (filter_rules.groups[].rules[].value is 6): far deeper is
 # no destination, and would only exhaust the recursion of what compares it.
-_MAX_DEPTH = 32
+_MAX_DEPTH = defaults.MAX_NESTING
 # Beyond this an integer is no longer exact as a JSON number (a double), and it compares as a
 # float: far beyond, converting it overflows.
 _MAX_EXACT_INTEGER = 2**53
@@ -51,8 +52,10 @@ def _value_problem(value: Any) -> str | None:
     while stack:
         current, path, depth = stack.pop()
         where = f"`{path}`" if path else "the value"
-        if depth > _MAX_DEPTH:
-            return f"{where} is nested more than {_MAX_DEPTH} levels deep"
+        if depth >= _MAX_DEPTH and isinstance(current, (Mapping, list)):
+            # Named by its first key only: the whole path would be as long as the nesting.
+            top = re.split(r"[.\[]", path, maxsplit=1)[0]
+            return f"`{top}` nests lists and objects over {_MAX_DEPTH} levels deep"
         if isinstance(current, float) and not math.isfinite(current):
             return f"{where} is not a finite number"
         if isinstance(current, int) and not -_MAX_EXACT_INTEGER <= current <= _MAX_EXACT_INTEGER:

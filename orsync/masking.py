@@ -184,7 +184,7 @@ def is_masked_url(value: str) -> bool:
 
 
 def mask_for_file(value: str) -> str:
-    """The form of a secret written to a snapshot: a mask as is, else nothing of the secret.
+    """The form of a secret written to a snapshot: a mask as shown, else nothing of the secret.
 
     Not even its last 4 characters: a snapshot is compared against later, and a tail that
     happens to match would hide a changed secret. A URL keeps its host.
@@ -197,11 +197,27 @@ def display_live(value: str) -> str:
     return _mask_or_url(value) or tail_mask(value)
 
 
+def shown_mask(value: str) -> str | None:
+    """A value of a mask's shape as it may be shown; None for any other value.
+
+    Stars as they are; else at most 4 characters kept on each side of `...`, as the API's
+    masks keep (`sk-l...AbCd`): a secret in clear may hold `...` itself, and its shape alone
+    must never let it be shown whole.
+    """
+    mask = parse_mask(value)
+    if mask is None:
+        return value if is_stars(value) else None
+    prefix, tail = mask
+    return f"{prefix[:4]}...{tail[-4:]}"
+
+
 def _mask_or_url(value: str) -> str | None:
-    """A value already masked, as it is; a URL by its host; None for anything else."""
-    if is_masked(value) or is_masked_url(value):
+    """A URL by its host (a masked one as it is); a mask as it may be shown; else None."""
+    if is_masked_url(value):
         return value
-    return mask_url(value) if split_url(value) is not None else None
+    if split_url(value) is not None:
+        return mask_url(value)
+    return shown_mask(value)
 
 
 def display_known(value: str) -> str:

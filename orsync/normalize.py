@@ -23,7 +23,8 @@ def split_url(value: str) -> tuple[str, str, str, str] | None:
     password holding `@` or `:` is taken whole and an `@` in the path is not taken for one.
     A password holding `/`, `?` or `#` (not escaped, as it should be) would end the authority
     early: `user:pass` there, with no `@`, and no port after the `:`, means exactly that, and
-    the user information then runs to the next `@`.
+    the user information then runs to the next `@`. So does a token alone (`https://tok/en@h`)
+    whose cut leaves what cannot be a host name: no `:`, no dot, not `localhost`.
     """
     scheme_end = value.find("://")
     if scheme_end <= 0 or not _SCHEME.fullmatch(value[:scheme_end]):
@@ -35,7 +36,9 @@ def split_url(value: str) -> tuple[str, str, str, str] | None:
         authority = value[start:end]
         _, colon, after = authority.rpartition(":")
         later = value.find("@", end)
-        if not (colon and after and not after.isdigit() and later >= 0):
+        cut_password = bool(colon and after and not after.isdigit())
+        cut_token = not colon and "." not in authority and authority.lower() != "localhost"
+        if later < 0 or not (cut_password or cut_token):
             return value[:start], "", authority, value[end:]
         at = later
         end = _authority_end(value, at)

@@ -66,7 +66,8 @@ def read_plan_file(path: str) -> SavedPlan:
             document = json.load(stream)
     except FileNotFoundError:
         raise PlanFileError(f"{path}: no such plan file") from None
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (ValueError, RecursionError):
+        # Not UTF-8, not JSON, a number too long to read, or nesting too deep to follow.
         raise PlanFileError(f"{path}: not a plan file (not JSON)") from None
     except OSError as exc:
         raise PlanFileError(f"{path}: cannot read the plan: {exc.strerror}") from None

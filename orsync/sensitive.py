@@ -151,8 +151,8 @@ class Redactor:
 
     def remember(self, secret: str | None) -> None:
         """Add a secret (and its other spellings) to what `redact` takes out."""
-        if not secret or masking.is_masked(secret) or masking.is_masked_url(secret):
-            return  # a mask is what may be shown
+        if not secret or masking.shown_mask(secret) == secret or masking.is_masked_url(secret):
+            return  # a mask is what may be shown; a value only shaped like one is not
         spellings = {secret, secret.strip(), json.dumps(secret)[1:-1], repr(secret)[1:-1]}
         spellings.add(quote(secret, safe=""))
         password = masking.split_url_password(secret)

@@ -120,6 +120,11 @@ def _load_json(path: str) -> Any:
         raise SnapshotError(f"{path}: the snapshot is not UTF-8 text") from None
     except json.JSONDecodeError as exc:
         raise SnapshotError(f"{path}:{exc.lineno}: the snapshot is not valid JSON") from None
+    except ValueError:
+        # Valid JSON, but a number too long for Python to read (over 4300 digits).
+        raise SnapshotError(f"{path}: the snapshot holds a number too long to read") from None
+    except RecursionError:
+        raise SnapshotError(f"{path}: the snapshot nests lists and objects too deeply") from None
     except OSError as exc:
         raise SnapshotError(f"{path}: cannot read the snapshot: {exc.strerror}") from None
 

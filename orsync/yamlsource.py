@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import yaml
 
+from orsync.defaults import MAX_NESTING
 from orsync.errors import ConfigError
 
 YamlPath = tuple[Hashable, ...]
@@ -141,6 +142,10 @@ class _Builder:
         self.count += 1
         if self.count > _MAX_VALUES:
             raise self.error(f"the document expands to over {_MAX_VALUES} values", node, path)
+        if len(path) > MAX_NESTING:
+            # libyaml goes 1000 levels deep: too deep for what later walks over the values.
+            problem = f"lists and mappings nested over {MAX_NESTING} levels deep"
+            raise self.error(problem, node, path[:MAX_NESTING])
         if isinstance(node, yaml.ScalarNode):
             return self.scalar(node, path)
         if id(node) in self.open_nodes:

@@ -18,10 +18,17 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from fake_api import MANAGEMENT_KEY, FakeApi
+from hypothesis import settings
 
 from orsync.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Property-based tests: "ci" (the default) is seeded and small, so every run is the same and
+# fast; "release" searches far wider: `HYPOTHESIS_PROFILE=release pytest tests/test_fuzz.py`.
+settings.register_profile("ci", derandomize=True, database=None, max_examples=25, deadline=None)
+settings.register_profile("release", max_examples=2000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 # Secrets the end-to-end tests write into configs and live state: never to be printed.
