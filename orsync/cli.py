@@ -11,40 +11,17 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from orsync import __version__
-from orsync.cli_options import (
-    api_source,
-    audit_options,
-    confirm_in_terminal,
-    connection,
-    export_workspace_option,
-    format_option,
-    live_source,
-    max_deletes_option,
-    shared_options,
-    use_color,
-    warn,
-    workspace_option,
-)
-from orsync.errors import (
-    EXIT_ERROR,
-    EXIT_OK,
-    OrsyncError,
-    PolicyError,
-    internal_error_message,
-)
-from orsync.findings import violations_summary
+from orsync import cli_options as opt
+from orsync.errors import EXIT_ERROR, EXIT_OK, OrsyncError, internal_error_message
 from orsync.interrupts import stop_between_steps
 from orsync.render import AUDIT_FORMATS, FORMATS, render_audit, render_plan
 from orsync.render.violations import violation_lines
 from orsync.sensitive import RUN_SECRETS, redact
-
-if TYPE_CHECKING:
-    from orsync.plan import Plan
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -54,12 +31,12 @@ def cli() -> None:
 
 
 @cli.command()
-@shared_options
-@format_option(FORMATS)
+@opt.shared_options
+@opt.format_option(FORMATS)
 @click.option("--out", metavar="PLANFILE", help="Save the plan for `orsync apply PLANFILE`.")
-@max_deletes_option
+@opt.max_deletes_option
 @click.option("--snapshot", metavar="FILE", help="Plan against a saved live state, offline.")
-@workspace_option
+@opt.workspace_option
 def plan(
     output_format: str,
     out: str | None,
@@ -76,11 +53,11 @@ def plan(
     """
     from orsync.commands.plan import run_plan, save_plan
 
-    color = use_color(**shared)
-    source = live_source(snapshot, **shared)
+    color = opt.use_color(**shared)
+    source = opt.live_source(snapshot, **shared)
     outcome = run_plan(config, source, workspaces=workspaces, max_deletes=max_deletes)
     if output_format == "text":
-        warn(outcome.plan.warnings, color)
+        opt.warn(outcome.plan.warnings, color)
         if snapshot is not None:
             click.echo(f"(Planned against the snapshot {snapshot}, not the API.)", err=True)
     click.echo(render_plan(outcome.plan, output_format, color=color), nl=False)
@@ -97,9 +74,9 @@ def plan(
 
 
 @cli.command()
-@shared_options
+@opt.shared_options
 @click.option("-o", "--output", required=True, metavar="FILE", help="Where to write the snapshot.")
-@workspace_option
+@opt.workspace_option
 def snapshot(output: str, workspaces: tuple[str, ...], config: str, **shared: Any) -> int:
     """Save the live state as JSON, for offline plans and reviews.
 
@@ -107,18 +84,18 @@ def snapshot(output: str, workspaces: tuple[str, ...], config: str, **shared: An
     """
     from orsync.commands.snapshot import run_snapshot
 
-    outcome = run_snapshot(config, api_source(**shared), output, workspaces)
+    outcome = run_snapshot(config, opt.api_source(**shared), output, workspaces)
     click.echo(outcome.summary())
     return EXIT_OK
 
 
 @cli.command()
-@shared_options
+@opt.shared_options
 @click.option("-o", "--output", metavar="FILE", help="Write the config to FILE (default: stdout).")
 @click.option("--secrets", type=click.Choice(("pin", "env")), default="pin", show_default=True,
               help="Secrets as the API's masks (pins), or as ${VAR} placeholders.")  # fmt: skip
 @click.option("--snapshot", metavar="FILE", help="Export a saved live state, offline.")
-@export_workspace_option
+@opt.export_workspace_option
 def export(
     output: str | None,
     secrets: str,
@@ -135,17 +112,17 @@ def export(
     from orsync.commands.export import run_export
     from orsync.export import SecretsMode
 
-    source, mode = live_source(snapshot, **shared), SecretsMode(secrets)
+    source, mode = opt.live_source(snapshot, **shared), SecretsMode(secrets)
     outcome = run_export(config, source, base_url=shared["base_url"], output=output,
                          workspaces=workspaces, secrets=mode)  # fmt: skip
-    warn(outcome.warnings, use_color(**shared))
+    opt.warn(outcome.warnings, opt.use_color(**shared))
     click.echo(outcome.summary() if outcome.output else outcome.text, nl=bool(outcome.output))
     click.echo(outcome.variables_block(), err=True, nl=False)
     return EXIT_OK
 
 
 @cli.command()
-@shared_options
+@opt.shared_options
 def validate(config: str, **shared: Any) -> int:
     """Check the config file offline: no key, no network.
 
@@ -154,8 +131,8 @@ def validate(config: str, **shared: Any) -> int:
     from orsync.commands.validate import run_validate
 
     outcome = run_validate(config)
-    color = use_color(**shared)
-    warn(outcome.desired.warnings, color)
+    color = opt.use_color(**shared)
+    opt.warn(outcome.desired.warnings, color)
     click.echo(outcome.summary())
     if outcome.desired.policy is not None:
         click.echo("\n".join(violation_lines(outcome.violations, color=color)))
@@ -166,10 +143,10 @@ def validate(config: str, **shared: Any) -> int:
 
 
 @cli.command()
-@shared_options
+@opt.shared_options
 @click.argument("planfile", required=False)
 @click.option("--auto-approve", is_flag=True, help="Do not ask for `yes` before acting.")
-@max_deletes_option
+@opt.max_deletes_option
 def apply(
     planfile: str | None, auto_approve: bool, max_deletes: int, config: str, **shared: Any
 ) -> int:
@@ -179,16 +156,11 @@ def apply(
     or refusal, 3 when a safety rule or the config's policy forbids the plan (nothing is
     changed then).
     """
-    from orsync.commands.apply import ApplyCallbacks, run_apply
+    from orsync.commands.apply import run_apply
 
-    color = use_color(**shared)
-
-    def show(current: Plan) -> None:
-        warn(current.warnings, color)
-        click.echo(render_plan(current, "text", color=color), nl=False)
-
+    color = opt.use_color(**shared)
     given = click.get_current_context().get_parameter_source("config")
-    api = connection(**shared)
+    api = opt.connection(**shared)
     notice = "\nInterrupt: stopping after the current step."
     with stop_between_steps(lambda: click.echo(notice, err=True)) as stop:
         outcome = run_apply(
@@ -198,12 +170,7 @@ def apply(
             config_given=given is not click.core.ParameterSource.DEFAULT,
             auto_approve=auto_approve,
             max_deletes=max_deletes,
-            callbacks=ApplyCallbacks(
-                show_plan=show,
-                approve=confirm_in_terminal,
-                progress=lambda line: click.echo(f"  done: {line}"),
-                should_stop=stop,
-            ),
+            callbacks=opt.terminal_callbacks(color, stop),
         )
     click.echo(outcome.summary())
     if outcome.remaining and outcome.after is not None:
@@ -221,8 +188,8 @@ def schema() -> int:
 
 
 @cli.command()
-@shared_options
-@audit_options(AUDIT_FORMATS)
+@opt.shared_options
+@opt.audit_options(AUDIT_FORMATS)
 def audit(
     output_format: str,
     all_workspaces: bool,
@@ -236,14 +203,15 @@ def audit(
     """
     from orsync.commands.audit import run_audit
 
-    source = api_source(**shared)
+    source = opt.api_source(**shared)
     report = run_audit(config, source, all_workspaces=all_workspaces, workspaces=workspaces)
-    color = use_color(**shared)
+    color = opt.use_color(**shared)
     if output_format == "text":
-        warn(report.warnings, color)
+        opt.warn(report.warnings, color)
     click.echo(render_audit(report, output_format, color=color), nl=False)
-    if report.violations:
-        raise PolicyError(f"{violations_summary(report.violations)} in live state")
+    error = report.error()
+    if error is not None:
+        raise error
     return EXIT_OK
 
 

@@ -9,13 +9,17 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from orsync import defaults
 from orsync.commands.inputs import ApiSource, Connection, LiveSource, SnapshotSource
 from orsync.errors import UsageError
+
+if TYPE_CHECKING:
+    from orsync.commands.apply import ApplyCallbacks
+    from orsync.plan import Plan
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -131,3 +135,20 @@ def confirm_in_terminal() -> None:
     )
     if answer.strip() != "yes":
         raise UsageError("apply cancelled; nothing was changed")
+
+
+def terminal_callbacks(color: bool, should_stop: Callable[[], bool]) -> ApplyCallbacks:
+    """Apply's interactive parts on the terminal: the plan shown, `yes` asked, steps told."""
+    from orsync.commands.apply import ApplyCallbacks
+    from orsync.render import render_plan
+
+    def show(plan: Plan) -> None:
+        warn(plan.warnings, color)
+        click.echo(render_plan(plan, "text", color=color), nl=False)
+
+    return ApplyCallbacks(
+        show_plan=show,
+        approve=confirm_in_terminal,
+        progress=lambda line: click.echo(f"  done: {line}"),
+        should_stop=should_stop,
+    )

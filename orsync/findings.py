@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from orsync.errors import PolicyError
+
 
 @dataclass(frozen=True)
 class Violation:
@@ -81,6 +83,12 @@ class AuditReport:
     def count(self, workspace_id: str | None) -> int:
         """The violations found in one workspace."""
         return sum(1 for v in self.violations if v.workspace_id == workspace_id)
+
+    def error(self) -> PolicyError | None:
+        """Why the audit exits 3 (None: live keeps the policy)."""
+        if not self.violations:
+            return None
+        return PolicyError(f"{violations_summary(self.violations)} in live state")
 
 
 def audit_to_json(report: AuditReport) -> dict[str, Any]:
