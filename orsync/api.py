@@ -389,19 +389,9 @@ class ApiClient:
             deadline = time.monotonic() + self._timeout
             try:
                 response = self._exchange(request, min(deadline, give_up) if attempt else deadline)
-            except (httpx.TimeoutException, _DeadlinePassed) as exc:
+            except (httpx.TransportError, _DeadlinePassed) as exc:
                 if last or not self._may_wait(give_up, self._retry.backoff(attempt)):
-                    raise ApiError(
-                        f"{method} {path}: the API did not answer in time (no whole answer "
-                        f"within {self._timeout:g} s; {_tries(attempt + 1)})"
-                    ) from exc
-                continue
-            except httpx.TransportError as exc:
-                if last or not self._may_wait(give_up, self._retry.backoff(attempt)):
-                    raise ApiError(
-                        f"{method} {path}: could not reach the API at {self._http.base_url} "
-                        f"({type(exc).__name__})"
-                    ) from exc
+                    raise self._no_answer(method, path, exc, attempt + 1) from exc
                 continue
             status = response.status_code
             if 200 <= status < 300 or status in allow:
@@ -459,6 +449,18 @@ class ApiClient:
             exchange.error = exc
         finally:
             exchange.done.set()
+
+    def _no_answer(self, method: str, path: str, exc: Exception, tries: int) -> ApiError:
+        """The error for a request that got no answer: too slow, or no connection."""
+        if isinstance(exc, (httpx.TimeoutException, _DeadlinePassed)):
+            return ApiError(
+                f"{method} {path}: the API did not answer in time (no whole answer "
+                f"within {self._timeout:g} s; {_tries(tries)})"
+            )
+        return ApiError(
+            f"{method} {path}: could not reach the API at {self._http.base_url} "
+            f"({type(exc).__name__})"
+        )
 
     def _wait_for(self, response: httpx.Response, attempt: int) -> float:
         retry_after = response.headers.get("Retry-After", "").strip()

@@ -426,38 +426,32 @@ _FIELD_NOTES = {
 }
 
 
-def _filter_rules() -> Schema:
+def _record(properties: dict[str, Schema], required: list[str]) -> Schema:
+    """An object of exactly these keys, the `required` ones among them."""
     return {
         "type": "object",
-        "properties": {
-            "enabled": _described("Absent means true.", {"type": "boolean"}),
-            "groups": {"type": "array", "items": _ref("filterGroup")},
-        },
-        "required": ["groups"],
+        "properties": properties,
+        "required": required,
         "additionalProperties": False,
     }
+
+
+def _filter_rules() -> Schema:
+    enabled = _described("Absent means true.", {"type": "boolean"})
+    groups = {"type": "array", "items": _ref("filterGroup")}
+    return _record({"enabled": enabled, "groups": groups}, ["groups"])
 
 
 def _filter_group() -> Schema:
-    return {
-        "type": "object",
-        "properties": {
-            "logic": _open(FILTER_LOGIC, "How the rules combine; absent means and"),
-            "rules": {"type": "array", "items": _ref("filterRule")},
-        },
-        "required": ["rules"],
-        "additionalProperties": False,
-    }
+    logic = _open(FILTER_LOGIC, "How the rules combine; absent means and")
+    rules = {"type": "array", "items": _ref("filterRule")}
+    return _record({"logic": logic, "rules": rules}, ["rules"])
 
 
 def _filter_rule() -> Schema:
-    return {
-        "type": "object",
-        "properties": {
-            "field": _open(types.FILTER_FIELDS, "The field a rule looks at"),
-            "operator": _open(types.FILTER_OPERATORS, "The comparison"),
-            "value": _described("Text or a number.", {"anyOf": [_ref("text"), {"type": "number"}]}),
-        },
-        "required": ["field", "operator"],
-        "additionalProperties": False,
+    properties = {
+        "field": _open(types.FILTER_FIELDS, "The field a rule looks at"),
+        "operator": _open(types.FILTER_OPERATORS, "The comparison"),
+        "value": _described("Text or a number.", {"anyOf": [_ref("text"), {"type": "number"}]}),
     }
+    return _record(properties, ["field", "operator"])

@@ -38,7 +38,7 @@ from orsync.destination_types import (
     ConfigKey,
 )
 from orsync.model import LiveDestination, LiveState, LiveWorkspace, Secret
-from orsync.normalize import filter_rules_with_defaults, normalize_field, normalize_value
+from orsync.normalize import filter_rules_without_defaults, normalize_field, normalize_value
 from orsync.sensitive import has_secret
 from orsync.yamltext import comment_lines, dump_block, indent
 
@@ -260,7 +260,7 @@ def _fields(live: LiveDestination) -> dict[str, Any]:
         if name == "api_key_hashes" and isinstance(value, list):
             value = sorted(set(value))
         elif name == "filter_rules" and isinstance(value, Mapping):
-            value = _filter_rules(value)
+            value = filter_rules_without_defaults(value)
         fields[name] = _plain(value)
     regions = live.fields.get("regions")
     if isinstance(regions, list) and normalize_field("regions", regions) != normalize_field(
@@ -272,33 +272,6 @@ def _fields(live: LiveDestination) -> dict[str, Any]:
 
 def _region_order(region: str) -> tuple[int, str]:
     return (REGIONS.index(region) if region in REGIONS else len(REGIONS), region)
-
-
-def _filter_rules(rules: Mapping[str, Any]) -> dict[str, Any]:
-    """`filter_rules` less what equals its own defaults (`enabled: true`, `logic: and`, a
-    rule's null `value`): what is left compares equal to the live rules."""
-    filled = filter_rules_with_defaults(rules)
-    kept: dict[str, Any] = {k: v for k, v in rules.items() if k not in ("enabled", "groups")}
-    if filled.get("enabled") is not True:
-        kept = {"enabled": filled.get("enabled"), **kept}
-    groups = rules.get("groups")
-    kept["groups"] = [_filter_group(g) for g in groups] if isinstance(groups, list) else groups
-    return kept
-
-
-def _filter_group(group: Any) -> Any:
-    if not isinstance(group, Mapping):
-        return group
-    kept = {str(k): v for k, v in group.items() if not (k == "logic" and v in (None, "and"))}
-    rules = group.get("rules")
-    if isinstance(rules, list):
-        kept["rules"] = [
-            {str(k): v for k, v in rule.items() if not (k == "value" and v is None)}
-            if isinstance(rule, Mapping)
-            else rule
-            for rule in rules
-        ]
-    return kept
 
 
 def _config(live: LiveDestination, writer: _SecretWriter) -> tuple[dict[str, Any], list[str]]:

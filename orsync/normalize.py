@@ -122,6 +122,24 @@ def filter_rules_with_defaults(value: Any) -> Any:
     return filled
 
 
+def filter_rules_without_defaults(value: Any) -> Any:
+    """`filter_rules` less what equals its own defaults (`enabled: true`, a group's `logic:
+    and`, a rule's null `value`): the shortest form that compares equal."""
+    filled = filter_rules_with_defaults(value)
+    if not isinstance(filled, Mapping):
+        return filled
+    kept = {k: v for k, v in filled.items() if not (k == "enabled" and v is True)}
+    groups = filled.get("groups")
+    if isinstance(groups, list):
+        kept["groups"] = [
+            {k: v for k, v in g.items() if not (k == "logic" and v == "and")}
+            if isinstance(g, Mapping)
+            else g
+            for g in groups
+        ]
+    return kept
+
+
 def normalize_filter_rules(value: Any) -> Any:
     """The canonical form of `filter_rules`: defaults filled in, then values normalized.
 
