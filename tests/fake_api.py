@@ -65,6 +65,34 @@ _TYPE_SPECS: dict[str, str] = {
     "webhook": "url* method",
 }
 DESTINATION_TYPES: tuple[str, ...] = tuple(_TYPE_SPECS)
+# Documented config defaults, filled into a created item under `fill_defaults` (whether the real
+# server fills them in is not documented).
+TYPE_DEFAULTS: dict[str, dict[str, Any]] = {
+    "arize": {"baseUrl": "https://otlp.arize.com"},
+    "braintrust": {"baseUrl": "https://api.braintrust.dev"},
+    "clickhouse": {"table": "OPENROUTER_TRACES", "shouldIncludeCacheWriteTokens": False},
+    "datadog": {"url": "https://api.datadoghq.com"},
+    "grafana": {"baseUrl": "https://otlp-gateway-prod-us-west-0.grafana.net"},
+    "langfuse": {"baseUrl": "https://us.cloud.langfuse.com"},
+    "langsmith": {"endpoint": "https://api.smith.langchain.com", "project": "main"},
+    "newrelic": {"region": "us"},
+    "posthog": {"endpoint": "https://us.i.posthog.com"},
+    "ramp": {"baseUrl": "https://api.ramp.com/developer/v1/ai-usage/openrouter"},
+    "s3": {
+        "authMode": "access_keys",
+        "prefix": "openrouter-traces",
+        "pathTemplate": "{prefix}/{date}",
+    },
+    "snowflake": {
+        "database": "SNOWFLAKE_LEARNING_DB",
+        "schema": "PUBLIC",
+        "table": "OPENROUTER_TRACES",
+        "warehouse": "COMPUTE_WH",
+        "shouldIncludeCacheWriteTokens": False,
+    },
+    "weave": {"baseUrl": "https://trace.wandb.ai"},
+    "webhook": {"method": "POST"},
+}
 # `headers` is not listed: its values are secret for every type and are masked separately.
 SECRET_KEYS: dict[str, frozenset[str]] = {
     t: frozenset(tok.rstrip("*!") for tok in spec.split() if tok.endswith("!"))
@@ -217,8 +245,14 @@ def mask_secret(value: object, style: str) -> object:
     return f"****...{value[-4:]}"
 
 
-def mask_destination(item: Mapping[str, Any], style: str) -> dict[str, Any]:
-    """A deep copy of a stored destination with its secrets masked as the API shows them."""
+def mask_destination(
+    item: Mapping[str, Any], style: str, *, mask_non_strings: bool = True
+) -> dict[str, Any]:
+    """A deep copy of a stored destination with its secrets masked as the API shows them.
+
+    `mask_non_strings=False` shows a number, boolean, list or map under a secret-named key
+    (`tokenTtl: 3600` of a type the fake knows only by key names) as it is.
+    """
     masked = copy.deepcopy(dict(item))
     config = masked.get("config")
     if not isinstance(config, dict):
@@ -231,7 +265,7 @@ def mask_destination(item: Mapping[str, Any], style: str) -> dict[str, Any]:
             continue  # The public docs show the Sentry dsn unmasked.
         elif dest_type == "clickhouse" and key == "password":
             config[key] = FULL_MASK  # The docs show the ClickHouse password as stars alone.
-        elif is_secret_key(dest_type, key):
+        elif is_secret_key(dest_type, key) and (mask_non_strings or isinstance(value, str)):
             config[key] = mask_secret(value, style)
     return masked
 
@@ -392,6 +426,9 @@ class FakeApi:
         headers_merge: bool = True,
         open_lists: bool = False,
         empty_filter_as_groups: bool = False,
+        fill_defaults: bool = False,
+        extra_types: Iterable[str] = (),
+        mask_non_strings: bool = True,
         port: int = 0,
     ) -> None:
         if mask_style not in MASK_STYLES:
@@ -406,6 +443,12 @@ class FakeApi:
         self.open_lists = open_lists
         # No filter is documented as null; the server has been seen answering this instead.
         self.empty_filter_as_groups = empty_filter_as_groups
+        # The server may store the documented config defaults of a key left out on create.
+        self.fill_defaults = fill_defaults
+        # Types a newer server knows and orsync may not (no required keys, secrets by name).
+        self.extra_types = frozenset(extra_types)
+        # Whether a non-string value under a secret key is shown as stars or as it is.
+        self.mask_non_strings = mask_non_strings
         self.port = port
         self.requests: list[RecordedRequest] = []
         # Exceptions raised inside the fake (answered 500); a test may assert there were none.
@@ -497,6 +540,26 @@ class FakeApi:
             self._add_workspace_locked(workspace, None)
             stored = self._store_locked(item, workspace)
             return copy.deepcopy(stored)
+
+    def edit_destination(
+        self, destination_id: str, edit: Callable[[dict[str, Any]], None]
+    ) -> dict[str, Any]:
+        """Change a stored item in place, without validation (a change made by hand or by a
+        newer server); returns a copy of the result."""
+        with self._lock:
+            item = self._find_locked(destination_id)
+            edit(item)
+            return copy.deepcopy(item)
+
+    def reset(self) -> None:
+        """Forget every destination, extra workspace, request and fault; switches stay."""
+        with self._lock:
+            self._workspaces.clear()
+            self._items.clear()
+            self._owner.clear()
+            self._faults.clear()
+            self.requests.clear()
+            self._add_workspace_locked(DEFAULT_WORKSPACE_ID, "default")
 
     def destinations(self, workspace_id: str | None = None) -> list[dict[str, Any]]:
         """Deep copies of the stored, unmasked items of a workspace, in list order."""
@@ -667,7 +730,7 @@ class FakeApi:
             if name not in body:
                 raise _bad(f"Missing required field '{name}'")
         dest_type = body["type"]
-        if dest_type not in _TYPE_SPECS:
+        if dest_type not in _TYPE_SPECS and dest_type not in self.extra_types:
             raise _bad(f"Invalid type: {dest_type!r}")
         _check_fields(body, open_lists=self.open_lists)
         body = _stored_regions(body)
@@ -681,6 +744,9 @@ class FakeApi:
         if dest_type == "s3" and "externalId" not in config:
             # The real server generates this key; orsync must not take it for drift.
             body = {**body, "config": {**config, "externalId": f"or-ext-{uuid.uuid4().hex[:12]}"}}
+        if self.fill_defaults:
+            filled = {**TYPE_DEFAULTS.get(dest_type, {}), **body["config"]}
+            body = {**body, "config": filled}
         stored = self._store_locked(body, workspace)
         return _json(201, {"data": self._mask(stored)})
 
@@ -783,7 +849,7 @@ class FakeApi:
         raise _bad("Invalid workspace_id")
 
     def _mask(self, item: Mapping[str, Any]) -> dict[str, Any]:
-        shown = mask_destination(item, self.mask_style)
+        shown = mask_destination(item, self.mask_style, mask_non_strings=self.mask_non_strings)
         if self.empty_filter_as_groups and shown.get("filter_rules") is None:
             shown["filter_rules"] = {"enabled": True, "groups": []}
         return shown
