@@ -239,10 +239,15 @@ def urls(draw: st.DrawFn, *, query_secret: bool = True) -> str:
     path = "".join("/" + p for p in draw(st.lists(_tokens(1, 8), max_size=3)))
     slash = draw(st.sampled_from(["", "/"]))
     query = ""
+    userinfo = ""
     if query_secret and draw(st.integers(0, 5)) == 0:
-        # A credential in the query makes the URL a secret (written in clear: a warning).
-        query = "?token=" + draw(_tokens(4, 16))
-    return f"{scheme}://{host}{port}{path}{slash}{query}"
+        # A credential in the query or the user part makes the URL a secret (written in clear:
+        # a warning).
+        if draw(st.booleans()):
+            query = "?token=" + draw(_tokens(4, 16))
+        else:
+            userinfo = draw(st.from_regex(r"[a-z]{1,6}:[A-Za-z0-9]{4,12}@", fullmatch=True))
+    return f"{scheme}://{userinfo}{host}{port}{path}{slash}{query}"
 
 
 @st.composite
@@ -363,7 +368,7 @@ def _plain_or_variable(
 ) -> Any:
     """A plain value, or the same kind of value from a variable (then compared as a secret)."""
     if draw(st.integers(0, 4)) == 0:
-        value = draw(_tokens(1, 12))
+        value = draw(st.one_of(_tokens(1, 12), plain.filter(lambda v: isinstance(v, str))))
         return Ref(variables.next(), value, secret=False)
     return draw(plain)
 
@@ -392,12 +397,19 @@ def headers(draw: st.DrawFn, variables: _Variables) -> dict[str, Ref]:
     """0 to 2 headers, names distinct whatever their case; values are secrets."""
     names_ = draw(
         st.lists(
-            st.from_regex(r"X-[A-Za-z][A-Za-z0-9-]{0,10}", fullmatch=True),
+            # Names may hold dots: plan paths join with dots, apply must not split on them.
+            st.from_regex(r"X-[A-Za-z][A-Za-z0-9.-]{0,10}", fullmatch=True),
             max_size=2,
             unique_by=str.lower,
         )
     )
-    return {name: draw(_secret_ref(variables, secret_values())) for name in names_}
+    values: dict[str, Ref] = {}
+    for name in names_:
+        ref = draw(_secret_ref(variables, secret_values()))
+        if draw(st.booleans()):
+            ref.before = "Bearer "  # `Authorization: Bearer ${TOKEN}`
+        values[name] = ref
+    return values
 
 
 @st.composite
@@ -431,6 +443,8 @@ def unknown_config(draw: st.DrawFn, variables: _Variables) -> dict[str, Any]:
         },
         # A number under a key named like a credential: a setting, not a secret.
         "tokenTtl": lambda: draw(st.integers(1, 10**6)),
+        # A key holding a dot: plan paths join keys with dots.
+        "log.level": lambda: draw(st.sampled_from(["debug", "info"])),
     }
     chosen = draw(st.lists(st.sampled_from(sorted(pool)), unique=True, min_size=1))
     config = {key: pool[key]() for key in chosen}

@@ -366,6 +366,10 @@ def _filter_mutations(rules: Any) -> Iterator[tuple[str, Any]]:
     if not rules or not rules.get("groups"):
         yield "filter_rules: a filter added", {"groups": [{"rules": [added]}]}
         return
+    yield (
+        "filter_rules: removed",
+        random.Random(str(rules)).choice([None, {"enabled": True, "groups": []}]),
+    )
     more = copy.deepcopy(rules)
     more["groups"][0]["rules"].append(added)
     yield "filter_rules: a rule added", more
@@ -415,6 +419,7 @@ def config_mutations(run: Run, dest: Dest, item: dict[str, Any]) -> Iterator[Mut
             yield Mutation(f"{shown} -> {new!r} (hidden)", edit, frozenset(), True, shown, path[0])
             continue
         yield Mutation(f"{shown} -> {new!r}", edit, frozenset({shown}), secret, key=path[0])
+    yield from removals(dest, item)
     if "headers" in dest.config:
         declared_names = {name.lower() for name in dest.config["headers"]}
         if "x-added-live" not in declared_names:
@@ -426,6 +431,70 @@ def config_mutations(run: Run, dest: Dest, item: dict[str, Any]) -> Iterator[Mut
                 secret=True,
                 key="headers",
             )
+
+
+def removals(dest: Dest, item: dict[str, Any]) -> Iterator[Mutation]:
+    """A declared config key, or a declared header, gone from live: drift, except a key
+    declared at its documented default (absent live, it may mean just that)."""
+    for key, written in dest.config.items():
+        if key == "headers":
+            for name in written:
+                path = f"config.headers.{name}"
+                yield Mutation(
+                    f"{path} removed live",
+                    _config_remover(("headers", name)),
+                    frozenset({path}),
+                    secret=True,
+                    key="headers",
+                )
+            continue
+        at_default = TYPE_DEFAULTS.get(dest.type, {}).get(key, _NO_DEFAULT)
+        value = written.clear if isinstance(written, Ref) and not written.secret else written
+        neutral = at_default is not _NO_DEFAULT and _same_value(value, at_default)
+        paths = frozenset() if neutral else frozenset({f"config.{key}"})
+        secret = isinstance(written, Ref) or (
+            isinstance(value, str) and masking.has_url_credentials(value)
+        )
+        yield Mutation(
+            f"config.{key} removed live", _config_remover((key,)), paths, secret, key=key
+        )
+
+
+_NO_DEFAULT = object()
+
+
+def _config_remover(path: tuple[str, ...]) -> Callable[[dict[str, Any]], None]:
+    def edit(item: dict[str, Any]) -> None:
+        target = item["config"]
+        for key in path[:-1]:
+            target = target[key]
+        target.pop(path[-1], None)
+
+    return edit
+
+
+def _same_value(one: Any, other: Any) -> bool:
+    """Equal as the documentation says values compare: numbers by value, booleans apart,
+    URLs by lower-case scheme and host without a trailing `/`, other text exactly."""
+    if isinstance(one, bool) or isinstance(other, bool):
+        return one is other
+    if isinstance(one, (int, float)) and isinstance(other, (int, float)):
+        return float(one) == float(other)
+    if isinstance(one, str) and isinstance(other, str):
+        return _url_key(one) == _url_key(other)
+    return False
+
+
+def _url_key(text: str) -> str:
+    if not text.lower().startswith(("http://", "https://")):
+        return text
+    scheme, _, rest = text.partition("://")
+    userinfo, at, hostpath = rest.rpartition("@")
+    host_end = min((i for i in map(hostpath.find, "/?#") if i >= 0), default=len(hostpath))
+    host, rest = hostpath[:host_end], hostpath[host_end:]
+    path_end = min((i for i in map(rest.find, "?#") if i >= 0), default=len(rest))
+    path, query = rest[:path_end].rstrip("/"), rest[path_end:]
+    return f"{scheme.lower()}://{userinfo}{at}{host.lower()}{path}{query}"
 
 
 def _declared_leaves(value: Any, path: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], Any]]:
@@ -514,27 +583,29 @@ def test_one_live_change_names_exactly_that_field(
 
 def check_apply_repairs(run: Run, dest: Dest, mutation: Mutation, text: str) -> None:
     """Apply makes live match again, or refuses before any change, and only for a reason: a
-    secret it must send is known only by its pin."""
+    secret it must send is known only by its pin.
+
+    Not judged: a value shaped like a mask (`ab...xy`) sent in an update, which the API
+    ignores ("masked values are ignored"); apply then rightly reports that live still differs
+    (exit 2), or the API's refusal when the key it ignored is required (exit 1).
+    """
     where = f"apply after {mutation.what}"
-    pinned = mutation.key is not None and any(
-        ref.pin and ref.shown is not None for _, ref in _refs_under(dest.config[mutation.key])
-    )
+    refs = [ref for _, ref in _refs_under(dest.config.get(mutation.key or "", {}))]
+    pinned = any(ref.pin and ref.shown is not None for ref in refs)
+    ignored = any(looks_masked(ref.clear) for ref in refs)
     requests = len(run.fake.mutating_requests())
     try:
         with run.environment():
             outcome = run_apply(str(run.config), run.open_client, auto_approve=True)
     except ApplyError as exc:
+        if ignored:
+            return
         if len(run.fake.mutating_requests()) != requests:
-            TALLY.problem(dest.type, "apply_failed", f"{where}: changed, then refused\n{text}")
+            TALLY.problem(dest.type, "apply_failed", f"{where}: changed, then failed\n{text}")
         if not pinned:
             TALLY.problem(dest.type, "apply_failed", f"{where}: refused: {exc}\n{text}")
         return
-    refs = [ref for _, ref in _refs_under(dest.config.get(mutation.key or "", {}))]
-    if outcome.remaining and any(looks_masked(ref.clear) for ref in refs):
-        # The API ignores an update to a value shaped like a mask (`ab...xy`): apply sent it,
-        # and rightly says live still differs (exit 2).
-        return
-    if outcome.remaining:
+    if outcome.remaining and not ignored:
         assert outcome.after is not None
         left = [describe(c) for c in outcome.after.changes]
         TALLY.problem(dest.type, "apply_failed", f"{where}: still differs: {left}\n{text}")
@@ -658,12 +729,10 @@ def declared_default_variations(run: Run) -> Iterator[tuple[str, Callable[[], No
 
                 yield f"{dest.name}: config.{key.name} declared at its default", declare
         for name, value in list(dest.config.items()):
-            if isinstance(value, str) and value.lower().startswith("http") and "?" not in value:
+            if isinstance(value, str) and value.lower().startswith(("http://", "https://")):
 
                 def respell(dest: Dest = dest, name: str = name, value: str = value) -> None:
-                    scheme, _, rest = value.partition("://")
-                    host, slash, path = rest.partition("/")
-                    dest.config[name] = f"{scheme.upper()}://{host.upper()}{slash}{path}/"
+                    dest.config[name] = _url_respelled(value)
 
                 yield f"{dest.name}: config.{name} URL respelled", respell
 
