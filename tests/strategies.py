@@ -83,6 +83,7 @@ class Dest:
     config: dict[str, Any]
     protect: bool = False
     pin_id: bool = False
+    ignore: list[str] = field(default_factory=list)
     # Set by the test after the first apply.
     live_id: str | None = None
 
@@ -165,6 +166,8 @@ class World:
             item["config"] = _plain(dest.config)
         if dest.protect:
             item["protect"] = True
+        if dest.ignore:
+            item["ignore"] = list(dest.ignore)
         return item
 
 
