@@ -98,6 +98,9 @@ def _refs_in(value: Any, path: ConfigPath) -> Iterator[tuple[ConfigPath, Ref]]:
     elif isinstance(value, Mapping):
         for key, item in value.items():
             yield from _refs_in(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _refs_in(item, (*path, str(index)))
 
 
 @dataclass
@@ -392,6 +395,8 @@ def _key_value(draw: st.DrawFn, type_name: str, key: ConfigKey, variables: _Vari
         plain = st.one_of(texts(1, 16), st.integers(0, 10**6))
     if key.has_default:
         plain = st.one_of(st.just(key.default), plain)
+    if not key.required:
+        plain = st.one_of(plain, st.none())  # `key: null`, as good as absent
     return _plain_or_variable(draw, variables, plain)
 
 
@@ -446,6 +451,11 @@ def unknown_config(draw: st.DrawFn, variables: _Variables) -> dict[str, Any]:
         },
         # A number under a key named like a credential: a setting, not a secret.
         "tokenTtl": lambda: draw(st.integers(1, 10**6)),
+        # A list of maps with a secret in each: compared item by item.
+        "routes": lambda: [
+            {"path": draw(texts(1, 8)), "token": draw(_secret_ref(variables, secret_values()))}
+            for _ in range(draw(st.integers(1, 2)))
+        ],
         # A key holding a dot: plan paths join keys with dots.
         "log.level": lambda: draw(st.sampled_from(["debug", "info"])),
     }

@@ -230,7 +230,7 @@ def pin_secrets(run: Run, draw: Callable[[st.SearchStrategy[Any]], Any]) -> None
 
 def _at(value: Any, path: tuple[str, ...]) -> Any:
     for key in path:
-        value = value[key]
+        value = value[int(key)] if isinstance(value, list) else value[key]
     return value
 
 
@@ -435,7 +435,7 @@ def config_mutations(run: Run, dest: Dest, item: dict[str, Any]) -> Iterator[Mut
 
 def removals(dest: Dest, item: dict[str, Any]) -> Iterator[Mutation]:
     """A declared config key, or a declared header, gone from live: drift, except a key
-    declared at its documented default (absent live, it may mean just that)."""
+    declared null or at its documented default (absent live may mean just that)."""
     for key, written in dest.config.items():
         if key == "headers":
             for name in written:
@@ -450,7 +450,10 @@ def removals(dest: Dest, item: dict[str, Any]) -> Iterator[Mutation]:
             continue
         at_default = TYPE_DEFAULTS.get(dest.type, {}).get(key, _NO_DEFAULT)
         value = written.clear if isinstance(written, Ref) and not written.secret else written
-        neutral = at_default is not _NO_DEFAULT and _same_value(value, at_default)
+        # Absent live is null, and may mean the documented default.
+        neutral = value is None or (
+            at_default is not _NO_DEFAULT and _same_value(value, at_default)
+        )
         # A map is compared key by key: each declared leaf is named.
         leaves = ("config." + ".".join((key, *p)) for p, _ in _declared_leaves(written, ()))
         paths = frozenset() if neutral else frozenset(leaves)
@@ -621,7 +624,7 @@ def check_apply_repairs(run: Run, dest: Dest, mutation: Mutation, text: str) -> 
     written = dest.config.get(mutation.key or "", {})
     refs = [ref for _, ref in _refs_under(written)]
     pinned = any(ref.pin and ref.shown is not None for ref in refs)
-    sent = [ref.clear if isinstance(ref, Ref) else ref for _, ref in _declared_leaves(written, ())]
+    sent = [ref.clear for ref in refs] + [v for _, v in _declared_leaves(written, ())]
     ignored = any(looks_masked(value) for value in sent)
     requests = len(run.fake.mutating_requests())
     try:
@@ -644,10 +647,11 @@ def check_apply_repairs(run: Run, dest: Dest, mutation: Mutation, text: str) -> 
 def _refs_under(value: Any) -> Iterator[tuple[tuple[str, ...], Ref]]:
     if isinstance(value, Ref):
         yield (), value
-    elif isinstance(value, dict):
-        for key, item in value.items():
+    elif isinstance(value, (dict, list)):
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
             for path, ref in _refs_under(item):
-                yield (key, *path), ref
+                yield (str(key), *path), ref
 
 
 def _restore(item: dict[str, Any]) -> Callable[[dict[str, Any]], None]:
