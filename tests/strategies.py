@@ -489,16 +489,17 @@ def _not_in(used: set[str]) -> Callable[[str], bool]:
 
 
 @st.composite
-def worlds(draw: st.DrawFn, min_dests: int = 1, max_dests: int = 4) -> World:
-    """A valid config file of 1 to 4 destinations of any types, and the fake's switches."""
+def worlds(draw: st.DrawFn, first_type: str | None = None, max_dests: int = 4) -> World:
+    """A valid config file of 1 to 4 destinations of any types (the first of `first_type`
+    when given), and the fake's switches."""
     server = draw(switches())
     open_lists = bool(server["open_lists"])
     layout = draw(st.sampled_from(LAYOUTS))
     variables = _Variables()
     dests: list[Dest] = []
     taken: set[tuple[str | None, str]] = set()
-    for _ in range(draw(st.integers(min_dests, max_dests))):
-        type_name = draw(st.sampled_from(ALL_TYPES))
+    for index in range(draw(st.integers(1, max_dests))):
+        type_name = first_type if index == 0 and first_type else draw(st.sampled_from(ALL_TYPES))
         workspace = None
         if layout == "two-workspaces":
             workspace = draw(st.sampled_from([EXTRA_WORKSPACE, None]))
