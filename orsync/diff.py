@@ -216,6 +216,13 @@ def _compare_tree(
     findings: _Findings,
 ) -> None:
     """Compare the declared value at `path` (under `config.<key>`) with the live one."""
+    if _hidden_completely(actual) and not isinstance(wanted, Secret):
+        # Stars alone where the file declares a setting (a number, a map) under a key named
+        # like a credential: as with a secret hidden so, there is nothing to compare.
+        if not _ignored(path, desired.ignore):
+            where = f"{desired.source}: {desired.name}: {path}"
+            findings.not_verified(where, "its live value is hidden completely")
+        return
     if isinstance(wanted, Mapping):
         # Only what is declared is compared: `headers: {}` declares no header.
         live_map = actual if isinstance(actual, Mapping) else {}
@@ -236,6 +243,11 @@ def _compare_tree(
             _compare_tree(desired, key, f"{path}[{index}]", value, live_value, findings)
     elif normalize_value(wanted) != normalize_value(actual):
         findings.differ(path, actual, wanted, has_secret(actual), key)
+
+
+def _hidden_completely(actual: Any) -> bool:
+    """A live secret shown as stars alone (`********`), which keeps nothing to compare."""
+    return isinstance(actual, Secret) and masking.is_stars(actual.value or "")
 
 
 def _hidden(actual: Any) -> Any:

@@ -1,8 +1,8 @@
 """Canonical forms for comparison, so that only real differences count as drift.
 
 Numbers compare by value (1 == 1.0), `api_key_hashes` and `regions` as sets, `filter_rules` with
-its defaults filled in (no groups is no filter), URLs without a trailing slash and with scheme
-and host in lower case.
+its defaults filled in (no groups is no filter), URLs in `config` without a trailing slash and
+with scheme and host in lower case.
 """
 
 from __future__ import annotations
@@ -67,29 +67,32 @@ def normalize_url(text: str) -> str:
     return scheme.lower() + user + host.lower() + rest[:path_end].rstrip("/") + rest[path_end:]
 
 
-def normalize_value(value: Any) -> Any:
+def normalize_value(value: Any, *, urls: bool = True) -> Any:
     """The generic canonical form: numbers by value, URLs normalized, containers recursively.
 
     Numbers are tagged so that `True` (which Python holds equal to 1) never matches `1`.
+    `urls=False` keeps strings as written: a filter rule's value is matched against text, so
+    `https://A.com/` there is another filter than `https://a.com`.
     """
     if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, (int, float)):
         return ("number", float(value))
     if isinstance(value, str):
-        return normalize_url(value)
+        return normalize_url(value) if urls else value
     if isinstance(value, Mapping):
-        return {str(k): normalize_value(v) for k, v in value.items()}
+        return {str(k): normalize_value(v, urls=urls) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [normalize_value(v) for v in value]
+        return [normalize_value(v, urls=urls) for v in value]
     return value
 
 
 def _as_set(value: Any) -> Any:
     if not isinstance(value, (list, tuple)):
-        return normalize_value(value)
+        return normalize_value(value, urls=False)
     # repr() orders values of mixed types without comparing them to each other.
-    return sorted({repr(normalize_value(v)): normalize_value(v) for v in value}.items())
+    items = (normalize_value(v, urls=False) for v in value)
+    return sorted({repr(item): item for item in items}.items())
 
 
 def _rule_with_defaults(rule: Any) -> Any:
@@ -150,18 +153,19 @@ def normalize_filter_rules(value: Any) -> Any:
     """
     if isinstance(value, Mapping) and value.get("groups") in (None, []):
         return None
-    return normalize_value(filter_rules_with_defaults(value))
+    return normalize_value(filter_rules_with_defaults(value), urls=False)
 
 
 def normalize_field(name: str, value: Any) -> Any:
-    """The canonical form of a top-level destination field."""
+    """The canonical form of a top-level destination field; its strings (hashes, regions,
+    filter values) are compared as written: only `config` holds URLs."""
     if name == "api_key_hashes":
         return _as_set(value)
     if name == "regions":
         return _as_set(list(REGIONS_DEFAULT) if value is None else value)
     if name == "filter_rules":
         return normalize_filter_rules(value)
-    return normalize_value(value)
+    return normalize_value(value, urls=False)
 
 
 def align_header_names(declared: Any, live: Any) -> Any:

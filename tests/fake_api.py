@@ -269,8 +269,14 @@ def mask_secret(value: object, style: str) -> object:
     return f"****...{value[-4:]}"
 
 
-def mask_destination(item: Mapping[str, Any], style: str) -> dict[str, Any]:
-    """A deep copy of a stored destination with its secrets masked as the API shows them."""
+def mask_destination(
+    item: Mapping[str, Any], style: str, *, mask_non_strings: bool = True
+) -> dict[str, Any]:
+    """A deep copy of a stored destination with its secrets masked as the API shows them.
+
+    `mask_non_strings=False` shows a number, boolean, list or map under a secret-named key
+    (`tokenTtl: 3600` of a type the fake knows only by key names) as it is.
+    """
     masked = copy.deepcopy(dict(item))
     config = masked.get("config")
     if not isinstance(config, dict):
@@ -283,7 +289,7 @@ def mask_destination(item: Mapping[str, Any], style: str) -> dict[str, Any]:
             continue  # The public docs show the Sentry dsn unmasked.
         elif dest_type == "clickhouse" and key == "password":
             config[key] = FULL_MASK  # The docs show the ClickHouse password as stars alone.
-        elif is_secret_key(dest_type, key):
+        elif is_secret_key(dest_type, key) and (mask_non_strings or isinstance(value, str)):
             config[key] = mask_secret(value, style)
     return masked
 
@@ -448,6 +454,8 @@ class FakeApi:
         ignore_workspace_id: bool = False,
         fill_defaults: bool = False,
         unknown_workspace_status: int = 404,
+        extra_types: Iterable[str] = (),
+        mask_non_strings: bool = True,
         port: int = 0,
     ) -> None:
         """`count_hidden`: `total_count` also counts what the listing hides (deleted destinations,
@@ -475,6 +483,10 @@ class FakeApi:
         # How `GET /workspaces/{id-or-slug}` answers a name no workspace has: 404 is what the
         # reference suggests, and 400 is plausible for a name that is no UUID.
         self.unknown_workspace_status = unknown_workspace_status
+        # Types a newer server knows and orsync may not (no required keys, secrets by name).
+        self.extra_types = frozenset(extra_types)
+        # Whether a non-string value under a secret key is shown as stars or as it is.
+        self.mask_non_strings = mask_non_strings
         self.port = port
         self.requests: list[RecordedRequest] = []
         # Exceptions raised inside the fake (answered 500); a test may assert there were none.
@@ -597,6 +609,26 @@ class FakeApi:
         """
         with self._lock:
             self._moves += times
+
+    def edit_destination(
+        self, destination_id: str, edit: Callable[[dict[str, Any]], None]
+    ) -> dict[str, Any]:
+        """Change a stored item in place, without validation (a change made by hand or by a
+        newer server); returns a copy of the result."""
+        with self._lock:
+            item = self._find_locked(destination_id)
+            edit(item)
+            return copy.deepcopy(item)
+
+    def reset(self) -> None:
+        """Forget every destination, extra workspace, request and fault; switches stay."""
+        with self._lock:
+            self._workspaces.clear()
+            self._items.clear()
+            self._owner.clear()
+            self._faults.clear()
+            self.requests.clear()
+            self._add_workspace_locked(DEFAULT_WORKSPACE_ID, "default")
 
     def destinations(self, workspace_id: str | None = None) -> list[dict[str, Any]]:
         """Deep copies of the stored, unmasked items of a workspace, in list order."""
@@ -819,7 +851,7 @@ class FakeApi:
             if name not in body:
                 raise _bad(f"Missing required field '{name}'")
         dest_type = body["type"]
-        if dest_type not in _TYPE_SPECS:
+        if dest_type not in _TYPE_SPECS and dest_type not in self.extra_types:
             raise _bad(f"Invalid type: {dest_type!r}")
         _check_fields(body, open_lists=self.open_lists)
         body = _stored_regions(body)
@@ -954,7 +986,7 @@ class FakeApi:
         raise _bad("Invalid workspace_id")
 
     def _mask(self, item: Mapping[str, Any]) -> dict[str, Any]:
-        shown = mask_destination(item, self.mask_style)
+        shown = mask_destination(item, self.mask_style, mask_non_strings=self.mask_non_strings)
         if self.empty_filter_as_groups and shown.get("filter_rules") is None:
             shown["filter_rules"] = {"enabled": True, "groups": []}
         return shown

@@ -378,3 +378,58 @@ def test_timestamps_are_set_on_create_and_moved_by_patch(api: FakeApi) -> None:
     assert status == 200 and body["data"]["created_at"] == old
     assert body["data"]["updated_at"] > old
     assert api.destinations()[1]["updated_at"] == body["data"]["updated_at"]
+
+
+@pytest.mark.parametrize("fill_defaults", [True, False])
+def test_fill_defaults_stores_documented_defaults_on_create(fill_defaults: bool) -> None:
+    with FakeApi(fill_defaults=fill_defaults) as api:
+        body = {"type": "s3", "name": "b", "config": {"bucketName": "b", "prefix": "mine"}}
+        status, answer, _ = call(api, "POST", DESTINATIONS, body)
+        assert status == 201
+        config = answer["data"]["config"]
+        assert config["prefix"] == "mine"  # a key given is kept
+        assert config.get("pathTemplate") == ("{prefix}/{date}" if fill_defaults else None)
+        assert config.get("authMode") == ("access_keys" if fill_defaults else None)
+
+
+def test_extra_types_are_created_like_known_ones() -> None:
+    body = {"type": "bigquery", "name": "bq", "config": {"apiKey": "bq-0123456789-AbCd"}}
+    with FakeApi() as api:
+        status, answer, _ = call(api, "POST", DESTINATIONS, body)
+        assert (status, answer["error"]["message"]) == (400, "Invalid type: 'bigquery'")
+    with FakeApi(extra_types=["bigquery"]) as api:
+        status, answer, _ = call(api, "POST", DESTINATIONS, body)
+        assert status == 201 and answer["data"]["config"]["apiKey"] == "bq-0...AbCd"
+
+
+@pytest.mark.parametrize("mask_non_strings", [True, False])
+def test_mask_non_strings(mask_non_strings: bool) -> None:
+    config = {"apiKey": "bq-0123456789-AbCd", "tokenTtl": 3600, "keyRing": {"name": "r"}}
+    with FakeApi(mask_non_strings=mask_non_strings) as api:
+        api.add_destination({"type": "bigquery", "name": "bq", "config": config})
+        _, body, _ = call(api, "GET", DESTINATIONS)
+        shown = body["data"][0]["config"]
+        assert shown["apiKey"] == "bq-0...AbCd"
+        hidden = {"tokenTtl": "********", "keyRing": "********"}
+        assert {k: shown[k] for k in hidden} == (
+            hidden
+            if mask_non_strings
+            else {
+                "tokenTtl": 3600,
+                "keyRing": {"name": "r"},
+            }
+        )
+
+
+def test_edit_destination_and_reset(api: FakeApi) -> None:
+    ident = api.add_destination(LANGFUSE)["id"]
+    edited = api.edit_destination(ident, lambda item: item.update(enabled=False))
+    assert edited["enabled"] is False and api.destinations()[0]["enabled"] is False
+    _, body, _ = call(api, "GET", f"{DESTINATIONS}/{ident}")
+    assert body["data"]["enabled"] is False
+    api.add_destination(LANGFUSE, OTHER_WORKSPACE)
+    api.reset()
+    assert api.all_destinations() == [] and api.requests == []
+    _, body, _ = call(api, "GET", "/workspaces")
+    assert [w["slug"] for w in body["data"]] == ["default"]
+    assert call(api, "POST", DESTINATIONS, LANGFUSE)[0] == 201
