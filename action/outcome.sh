@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The action's outcome from orsync plan's exit code: 0 passes; 2 (drift) fails only when
-# fail-on-drift is true; 1 (error) and 3 (a safety rule forbids the plan) always fail.
+# fail-on-drift is true; 1 (error) and 3 (a policy or safety rule forbids the plan) always fail.
 set -euo pipefail
 
 code=${EXIT_CODE:-}
@@ -16,7 +16,7 @@ case $code in
     echo "Drift: live destinations differ from the config (exit code 2; fail-on-drift is false)."
     ;;
   3)
-    echo "::error title=orsync::a safety rule forbids this plan (protect or --max-deletes; exit code 3)"
+    echo "::error title=orsync::a policy or safety rule forbids this plan (the config's policy, protect or --max-deletes; exit code 3)"
     exit 3
     ;;
   *)

@@ -73,7 +73,7 @@ describe() {
   case $code in
     0) echo "Live destinations match \`$config\`." ;;
     2) echo "Drift: live destinations differ from \`$config\`." ;;
-    3) echo "**A safety rule forbids this plan** (\`protect\` or \`--max-deletes\`):" ;;
+    3) echo "**A policy or safety rule forbids this plan** (the config's \`policy\`, \`protect\` or \`--max-deletes\`):" ;;
     *) echo "**orsync plan failed** (exit code $code):" ;;
   esac
 }

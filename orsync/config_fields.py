@@ -21,7 +21,7 @@ COMPARED_FIELDS: tuple[str, ...] = (*types.FIELD_DEFAULTS, "regions")
 """Every field `defaults` may set; `regions` is compared only when declared."""
 
 FILTER_LOGIC = ("and", "or")
-REGION_ALIASES = {"eu": "europe"}
+REGION_ALIASES = types.REGION_ALIASES
 """Region names the API accepts and stores under another name."""
 
 # A number as YAML 1.2 and JSON write it. YAML 1.1 (PyYAML) reads a float only with a dot, so

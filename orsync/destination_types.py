@@ -109,7 +109,9 @@ def is_secret_key(type_name: str, key: str) -> bool:
     known = TYPES.get(type_name)
     if known is not None and key in known.keys:
         return known.keys[key].secret
-    return known is None and looks_secret(key)
+    # A key the table does not list (an unknown type's, or one the API added to a known type)
+    # is secret when its name suggests a credential: the table may lag behind the API.
+    return looks_secret(key)
 
 
 def is_server_made(type_name: str, key: str) -> bool:
@@ -145,6 +147,8 @@ FIELD_DEFAULTS: Mapping[str, Any] = {
 # `regions` is compared only when declared; absent live it means the API default.
 REGIONS_DEFAULT = ("global",)
 REGIONS = ("global", "europe", "us")
+# Names the API takes for a region and stores as another.
+REGION_ALIASES: Mapping[str, str] = {"eu": "europe"}
 FILTER_FIELDS = (
     "model",
     "provider",

@@ -8,7 +8,12 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from orsync import defaults
-from orsync.destination_types import BROADCAST_FLAGS, FIELD_DEFAULTS, REGIONS_DEFAULT
+from orsync.destination_types import (
+    BROADCAST_FLAGS,
+    FIELD_DEFAULTS,
+    REGION_ALIASES,
+    REGIONS_DEFAULT,
+)
 from orsync.errors import ApiError
 from orsync.model import LiveDestination, LiveState, LiveWorkspace
 from orsync.sensitive import wrap_live_config
@@ -146,7 +151,9 @@ def parse_destination(item: Any, where: str) -> LiveDestination:
     fields["sampling_rate"] = shape.number("sampling_rate")
     fields["api_key_hashes"] = shape.string_list("api_key_hashes", nullable=True)
     fields["filter_rules"] = shape.mapping("filter_rules", nullable=True)
-    fields["regions"] = shape.string_list("regions", nullable=False)
+    regions = shape.string_list("regions", nullable=False) or []
+    # Read as the API stores them, should it ever answer with an alias.
+    fields["regions"] = [REGION_ALIASES.get(region, region) for region in regions]
     ordered = {name: fields[name] for name in (*FIELD_DEFAULTS, "regions")}
     config = shape.mapping("config", nullable=False)
     assert config is not None

@@ -260,9 +260,11 @@ def compare_pin(pin: str, live: str) -> Verdict:
     """Compare a masked pin copied from the API (`sk-l...AbCd`) with the live value."""
     if is_masked_url(pin):
         # `https://user:****@host/…` copied from a plan or snapshot: compared as shown.
+        # Only scheme, user and host are shown: the rest (a path token, a query) can differ
+        # unseen, so a pin that agrees is "not verified", never a match.
         if not _same_url(mask_url(live), pin):
             return Verdict.DIFFER
-        return Verdict.UNVERIFIABLE if is_masked_url(live) else Verdict.MATCH
+        return Verdict.UNVERIFIABLE
     pin_mask = parse_mask(pin)
     if pin_mask is None or is_stars(live):
         return Verdict.UNVERIFIABLE

@@ -8,7 +8,7 @@ from typing import Any
 
 from orsync.findings import Risk, Violation, risk_to_json, violation_to_json
 from orsync.model import DesiredDestination, LiveDestination
-from orsync.sensitive import public_value
+from orsync.sensitive import public_value, redact
 
 FORMAT_VERSION = 1
 
@@ -125,5 +125,5 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
     }
     if plan.violations is not None:
         document["violations"] = [violation_to_json(v) for v in plan.violations]
-    document["warnings"] = list(plan.warnings)
+    document["warnings"] = [redact(w) for w in plan.warnings]
     return document

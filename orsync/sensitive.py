@@ -25,6 +25,7 @@ REDACTED = "***"
 # Shorter values are not taken out of messages: they would blank out ordinary words, and
 # a secret that short gives nothing away that its length does not.
 _MIN_REDACTED_LENGTH = 4
+_AUTH_SCHEMES = frozenset({"bearer", "basic", "token", "apikey", "key", "digest", "dsn"})
 
 
 def is_secret_path(type_name: str, path: ConfigPath) -> bool:
@@ -33,7 +34,10 @@ def is_secret_path(type_name: str, path: ConfigPath) -> bool:
         return False
     if path[0] == types.HEADERS_KEY or types.is_secret_key(type_name, path[0]):
         return True
-    return type_name not in types.TYPES and any(types.looks_secret(part) for part in path)
+    known = types.TYPES.get(type_name)
+    if known is not None and path[0] in known.keys:
+        return False
+    return any(types.looks_secret(part) for part in path)
 
 
 # Walks ------------------------------------------------------------------------------------
@@ -158,6 +162,10 @@ class Redactor:
         password = masking.split_url_password(secret)
         if password is not None:
             spellings.update({password[1], quote(password[1], safe="")})
+        # Servers quote the credential of an `Authorization` value without its scheme.
+        scheme, _, credential = secret.strip().partition(" ")
+        if credential and scheme.lower() in _AUTH_SCHEMES:
+            spellings.add(credential.strip())
         with self._lock:
             self._texts.update(s for s in spellings if len(s) >= _MIN_REDACTED_LENGTH)
 

@@ -373,7 +373,7 @@ def test_refusal_by_a_safety_rule(action: Runner, fake: FakeApi) -> None:
     step = action("plan.sh")
     assert step.outputs["exit-code"] == "3", step.log
     comment = step.file("comment-file")
-    assert "**A safety rule forbids this plan**" in comment
+    assert "**A policy or safety rule forbids this plan**" in comment
     assert "apply would refuse this plan" in comment
     assert "replace" in comment.lower()
 
@@ -532,7 +532,7 @@ OUTCOMES = {
     "in sync": ("0", "true", 0, "In sync: live destinations match the config."),
     "drift, failing": ("2", "true", 2, "::error title=orsync::drift: live destinations differ"),
     "drift, allowed": ("2", "false", 0, "Drift: live destinations differ from the config"),
-    "refusal": ("3", "false", 3, "::error title=orsync::a safety rule forbids this plan"),
+    "refusal": ("3", "false", 3, "::error title=orsync::a policy or safety rule forbids this plan"),
     "error": ("1", "false", 1, "::error title=orsync::orsync plan failed (exit code 1)"),
     "no plan": ("", "false", 1, "::error title=orsync::orsync plan failed (exit code none)"),
 }

@@ -389,3 +389,37 @@ def test_validate_names_secret_urls_by_host_only(orsync: Orsync) -> None:
     result.assert_hides([HOOK_PASSWORD, "plain-pass-0123456789", "secret-path", "other-path"])
     assert "config.url sends to host hooks.evil.test" in result.stdout
     assert "config.url sends to host plain.evil.test" in result.stdout
+
+
+def test_apply_with_nothing_to_do_still_fails_a_broken_policy(
+    orsync: Orsync, fake: FakeApi
+) -> None:
+    """As plan does: a gate on `apply` must not pass a workspace that breaks the policy."""
+    fake.add_destination(
+        {"type": "webhook", "name": "hook", "config": {"url": "https://h.example"}}
+    )
+    orsync.write_config("""
+        version: 1
+        policy: {required_types: [s3]}
+        destinations:
+          - {name: hook, type: webhook, config: {url: "https://h.example"}}
+        """)
+    assert orsync("plan").code == 3
+    result = orsync("apply", "--auto-approve")
+    assert result.code == 3
+    assert "required_types" in result.output
+    assert fake.mutating_requests() == []
+
+
+def test_export_and_snapshot_of_a_policy_only_config_read_the_default_workspace(
+    orsync: Orsync, fake: FakeApi
+) -> None:
+    fake.add_destination(
+        {"type": "webhook", "name": "hook", "config": {"url": "https://h.example"}}
+    )
+    orsync.write_config("version: 1\npolicy: {privacy_mode: required}\n")
+    saved = orsync("snapshot", "-o", "live.json")
+    assert (saved.code, saved.stdout) == (0, "Saved 1 destination of 1 workspace to live.json.\n")
+    exported = orsync("export")
+    assert exported.code == 0 and exported.stderr == ""
+    assert "name: hook" in exported.stdout

@@ -179,3 +179,60 @@ def test_a_url_password_holding_a_slash_is_never_printed(orsync: Orsync, fake: F
     assert PASSWORD not in (orsync.cwd / "s.json").read_text()
     result = orsync("plan", "--base-url", "https://127.0.0.1:9/api/v1?token=secretpw")
     assert result.code == 1 and "query" in result.stderr and "secretpw" not in result.output
+
+
+def test_an_api_error_quoting_only_the_credential_of_a_header_is_redacted(
+    orsync: Orsync, fake: FakeApi
+) -> None:
+    """Servers quote an Authorization value's credential without its scheme: it is a secret too."""
+    credential = "hdrsecret-ABCDEFGHIJKLMNOP"
+    orsync.write_config("""
+        version: 1
+        destinations:
+          - name: hook
+            type: webhook
+            config: {url: "https://h.example.com", headers: {Authorization: "${AUTH}"}}
+        """)
+    message = f"bad header: token {credential} refused"
+    fake.fail(
+        method="POST", status=400, body=json.dumps({"error": {"code": 400, "message": message}})
+    )
+    result = apply(orsync, "-v", env={"AUTH": f"Bearer {credential}"})
+    assert result.code == 1
+    assert "bad header: token *** refused" in result.stderr
+    result.assert_hides([credential])
+
+
+def test_a_credential_named_key_a_known_type_does_not_list_is_secret(
+    orsync: Orsync, fake: FakeApi
+) -> None:
+    """The API may add keys to a type before orsync's table knows them: one named like a
+    credential is kept secret, in plans and in snapshots."""
+    token = "newclearsecret-token-ABCDEFGHIJ"
+    config = {"publicKey": "pk-l...EfGh", "secretKey": "sk-l...AbCd", "apiToken": token}
+    fake.add_destination({"type": "langfuse", "name": "LF", "config": config})
+    orsync.write_config("version: 1\ndestinations: []\n")
+    for output_format in ("text", "json", "markdown"):
+        result = orsync("plan", "--format", output_format)
+        assert result.code == 2
+        result.assert_hides([token])
+    assert orsync("snapshot", "-o", "live.json").code == 0
+    assert token not in (orsync.cwd / "live.json").read_text(encoding="utf-8")
+
+
+def test_a_masked_url_pin_is_not_verified_never_a_match(orsync: Orsync, fake: FakeApi) -> None:
+    """A pin like `https://hooks.slack.com/…` shows only the host: a changed channel token
+    behind it cannot be seen, so the plan says "not verified" rather than "No changes"."""
+    slack = "https://hooks.slack.com/services/T0001/B0002/SECRETtoken0123456789"
+    fake.add_destination({"type": "webhook", "name": "slack", "config": {"url": slack}})
+    orsync.write_config("""
+        version: 1
+        destinations:
+          - name: slack
+            type: webhook
+            config: {url: "https://hooks.slack.com/…"}
+        """)
+    result = orsync("plan")
+    assert result.code == 0
+    assert "slack: config.url not verified" in result.stderr
+    result.assert_hides([slack, "SECRETtoken"])

@@ -719,13 +719,19 @@ def test_usage_error_in_process(tmp_path: Path) -> None:
         run_export(str(tmp_path / "c.yaml"), SnapshotSource("s.json"), workspaces=["42"])
 
 
+def test_a_live_region_alias_is_read_as_the_region_it_names(orsync: Orsync) -> None:
+    snapshot = {"data": [live_item("Odd", regions=["eu"])], "total_count": 1}
+    (orsync.cwd / "odd.json").write_text(json.dumps(snapshot), encoding="utf-8")
+    result = orsync("export", "--snapshot", "odd.json", "-o", EXPORTED)
+    assert (result.code, result.stderr) == (0, "")
+    assert "regions:\n          - europe\n" in (orsync.cwd / EXPORTED).read_text(encoding="utf-8")
+    assert orsync("plan", "-c", EXPORTED, "--snapshot", "odd.json").code == 0
+
+
 @pytest.mark.parametrize(
     ("fields", "warning"),
-    [
-        ({"regions": ["eu"]}, "does not plan clean against live: update webhook"),
-        ({"sampling_rate": 0}, "does not plan against live as it should ("),
-    ],
-    ids=["not clean", "not loadable"],
+    [({"sampling_rate": 0}, "does not plan against live as it should (")],
+    ids=["not loadable"],
 )
 def test_a_file_that_would_not_plan_clean_is_reported(
     orsync: Orsync, fields: dict[str, Any], warning: str

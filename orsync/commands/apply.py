@@ -130,10 +130,11 @@ def _apply(
     if saved is not None and planfile is not None:
         check_fresh(saved, planfile, current)
     calls.show_plan(current)
+    # A policy broken with nothing to change still fails, as it does for plan.
+    check_policy(current)
     if not actionable(current):
         return ApplyOutcome(desired.path, current)
     check_safety(current, max_deletes)
-    check_policy(current)
     check_feasible(current)
     if saved is None and not auto_approve:
         calls.approve()

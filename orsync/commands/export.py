@@ -71,7 +71,9 @@ def export_workspaces(
         return list(dict.fromkeys(_workspace_id(name) for name in workspaces))
     if os.path.exists(config_path):
         # Slugs in the file are resolved to the workspaces' ids.
-        return [w.id for w in choose_desired(config_path, (), source).workspaces]
+        declared = [w.id for w in choose_desired(config_path, (), source).workspaces]
+        if declared:  # a config of only a policy declares none
+            return declared
     if isinstance(source, SnapshotSource):
         from orsync.snapshot import snapshot_workspace_ids
 

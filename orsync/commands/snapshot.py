@@ -32,7 +32,8 @@ def snapshot_workspaces(
     if os.path.exists(config_path):
         desired = choose_desired(config_path, workspaces, source)
         slugs = {w.id: w.slug for w in desired.workspaces if w.id and w.slug}
-        return desired.live_workspace_ids(), slugs
+        # A config of only a policy declares no workspace: the key's default one, then.
+        return desired.live_workspace_ids() or [None], slugs
     named = find_named(workspaces, source.find_workspaces)
     named_slugs = {w.id: w.slug for w in named if w is not None and w.slug}
     return [None if w is None else w.id for w in named] or [None], named_slugs

@@ -22,6 +22,7 @@ from orsync.findings import Violation, violations_summary
 from orsync.plan import Action, Change, Plan
 from orsync.render.text import summary_line
 from orsync.render.values import field_rows, show_single, worth_showing_when_removed
+from orsync.sensitive import redact
 
 GITHUB_COMMENT_LIMIT = 65_536
 # Field paths a table row names before it shortens the list with "…".
@@ -49,7 +50,7 @@ def render_markdown(plan: Plan, *, limit: int = defaults.MARKDOWN_LIMIT) -> str:
         head=_head(plan),
         rows=[_table_row(c) for c in plan.changes],
         details=[_details(c) for c in plan.changes],
-        warnings=[f"- {_code(w)}\n" for w in plan.warnings],
+        warnings=[f"- {_code(redact(w))}\n" for w in plan.warnings],
     )
     return comment.within(limit)
 
