@@ -14,6 +14,7 @@ from typing import Any
 from orsync import masking
 from orsync.destination_types import HEADERS_KEY, documented_default
 from orsync.errors import PlanningError
+from orsync.findings import DestinationRef
 from orsync.matching import check_default_not_declared_twice, match_destinations
 from orsync.model import (
     DesiredDestination,
@@ -66,43 +67,51 @@ def plan_changes(desired: DesiredState, live: LiveState) -> Plan:
     notes = _Findings(warnings=list(desired.warnings))
     notes.warnings += check_default_not_declared_twice(desired, live)
     notes.warnings += live.warnings
-    unchanged = 0
+    unchanged: list[DestinationRef] = []
+    workspace_ids: list[str | None] = []
     for workspace in desired.workspaces:
         live_workspace = live.workspace(workspace.id)
         if live_workspace is None:
             label = workspace.id or "the default workspace"
             raise PlanningError(f"the live state has no destinations list for {label}")
-        found, same = _plan_workspace(workspace, live_workspace, notes)
+        # The default workspace's id is not in the config, but live items carry it.
+        workspace_id = workspace.id or next(
+            (d.workspace_id for d in live_workspace.destinations), None
+        )
+        found, same = _plan_workspace(workspace, live_workspace, workspace_id, notes)
         changes.extend(found)
-        unchanged += same
+        unchanged.extend(same)
+        workspace_ids.append(workspace_id)
     plan = Plan(
         changes=tuple(changes),
-        unchanged=unchanged,
+        unchanged=len(unchanged),
         warnings=tuple(notes.warnings),
         live_fingerprint=live.fingerprint(),
         config_path=desired.path,
         unverified=tuple(notes.unverified),
+        workspaces=tuple(workspace_ids),
+        unchanged_destinations=tuple(unchanged),
     )
     return with_violations(with_risks(plan, live), desired, live)
 
 
 def _plan_workspace(
-    workspace: WorkspaceConfig, live: LiveWorkspace, notes: _Findings
-) -> tuple[list[Change], int]:
-    """The changes of one workspace and its count of unchanged destinations; notes gathered."""
+    workspace: WorkspaceConfig, live: LiveWorkspace, workspace_id: str | None, notes: _Findings
+) -> tuple[list[Change], list[DestinationRef]]:
+    """The changes of one workspace and its unchanged destinations; notes gathered."""
     changes: list[Change] = []
-    unchanged = 0
-    # The default workspace's id is not in the config, but live items carry it.
-    workspace_id = workspace.id or next((d.workspace_id for d in live.destinations), None)
+    unchanged: list[DestinationRef] = []
     matching = match_destinations(workspace, live)
     notes.warnings.extend(matching.warnings)
     for desired, current in matching.pairs:
         change, found = _compare(desired, current, workspace_id)
         notes.take(found)
-        if change is None:
-            unchanged += 1
-        else:
+        if change is not None:
             changes.append(change)
+        elif current is not None:  # no change: it is live, and matches
+            unchanged.append(
+                DestinationRef(current.workspace_id, desired.name, desired.type, current.id)
+            )
     for desired, old in matching.superseded:
         changes.append(_superseded(desired, old))
     leftovers = [d for d in live.destinations if d.id not in matching.claimed]

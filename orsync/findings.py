@@ -26,6 +26,17 @@ class Violation:
 
 
 @dataclass(frozen=True)
+class DestinationRef:
+    """A destination named without its values: for the reports that list every destination,
+    the unchanged ones too (JUnit, HTML)."""
+
+    workspace_id: str | None
+    name: str | None
+    type: str
+    id: str | None
+
+
+@dataclass(frozen=True)
 class Risk:
     """Why a change deserves a second look; `kind` is one of orsync.risks.RISK_KINDS."""
 
@@ -65,6 +76,9 @@ class AuditedWorkspace:
     name: str | None
     destinations: int
     label: str
+    # The destinations themselves (`destinations` counts them), for the reports that list
+    # each one; not in the JSON form.
+    listed: tuple[DestinationRef, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -75,6 +89,9 @@ class AuditReport:
     workspaces: tuple[AuditedWorkspace, ...]
     violations: tuple[Violation, ...]
     warnings: tuple[str, ...] = ()
+    # The rules of the policy checked once per workspace rather than per destination
+    # (`required_types`, when the policy sets it): a report can show them passing.
+    workspace_rules: tuple[str, ...] = ()
 
     @property
     def clean(self) -> bool:

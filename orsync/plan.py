@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
-from orsync.findings import Risk, Violation, risk_to_json, violation_to_json
+from orsync.findings import DestinationRef, Risk, Violation, risk_to_json, violation_to_json
 from orsync.model import DesiredDestination, LiveDestination
 from orsync.sensitive import public_value, redact
 
@@ -79,6 +79,11 @@ class Plan:
     # The policy rules what apply would leave breaks (orsync.policy); None: the config has
     # no policy.
     violations: tuple[Violation, ...] | None = None
+    # The workspaces planned (None: the key's default one, when no live destination tells its
+    # id), and the unchanged destinations themselves (`unchanged` counts them): for the
+    # reports that list every workspace and destination (JUnit, HTML); not in the JSON form.
+    workspaces: tuple[str | None, ...] = ()
+    unchanged_destinations: tuple[DestinationRef, ...] = ()
 
     @property
     def in_sync(self) -> bool:

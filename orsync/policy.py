@@ -263,6 +263,11 @@ def workspace_violations(
     return found
 
 
+def workspace_rules(policy: Policy) -> tuple[str, ...]:
+    """The rules of `policy` checked once per workspace (by `workspace_violations`)."""
+    return ("required_types",) if policy.required_types else ()
+
+
 def workspace_label(workspace_id: str | None, slug: str | None = None) -> str:
     """`workspace <uuid> (<slug>)`, `workspace <slug>`, or `default workspace`."""
     if workspace_id is None:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from orsync.commands.inputs import LiveSource, load_desired
 from orsync.errors import ConfigError, UsageError
-from orsync.findings import AuditedWorkspace, AuditReport, Violation
+from orsync.findings import AuditedWorkspace, AuditReport, DestinationRef, Violation
 from orsync.model import DesiredState, LiveWorkspace, Policy
 from orsync.workspaces import WorkspaceInfo
 
@@ -24,7 +24,7 @@ def run_audit(
     workspaces: Sequence[str] = (),
 ) -> AuditReport:
     """Check the policy of the config at `config_path` against the live workspaces chosen."""
-    from orsync.policy import live_violations, workspace_label
+    from orsync.policy import live_violations, workspace_label, workspace_rules
 
     if all_workspaces and workspaces:
         raise UsageError("give --all-workspaces or --workspace, not both")
@@ -40,9 +40,19 @@ def run_audit(
         label = target.label if target is not None else workspace_label(workspace_id)
         name = target.name if target is not None else None
         count = len(current.destinations)
-        audited.append(AuditedWorkspace(workspace_id, slug, name, count, label))
+        listed = tuple(
+            DestinationRef(d.workspace_id or workspace_id, d.name, d.type, d.id)
+            for d in current.destinations
+        )
+        audited.append(AuditedWorkspace(workspace_id, slug, name, count, label, listed))
         violations += live_violations(policy, current, label)
-    return AuditReport(desired.path, tuple(audited), tuple(violations), desired.warnings)
+    return AuditReport(
+        desired.path,
+        tuple(audited),
+        tuple(violations),
+        desired.warnings,
+        workspace_rules=workspace_rules(policy),
+    )
 
 
 def _policy_of(desired: DesiredState) -> Policy:

@@ -17,8 +17,8 @@ if TYPE_CHECKING:
     from orsync.findings import AuditReport
     from orsync.plan import Plan
 
-FORMATS = ("text", "json", "markdown")
-AUDIT_FORMATS = ("text", "json")
+FORMATS = ("text", "json", "markdown", "junit", "html")
+AUDIT_FORMATS = ("text", "json", "junit", "html")
 
 
 def render_plan(
@@ -34,6 +34,14 @@ def render_plan(
         from orsync.render.markdown import render_markdown
 
         return render_markdown(plan)
+    if output_format == "junit":
+        from orsync.render.junit import render_junit
+
+        return render_junit(plan)
+    if output_format == "html":
+        from orsync.render.html import render_html
+
+        return render_html(plan)
     from orsync.render.text import render_text
 
     return render_text(plan, color=color, now=now)

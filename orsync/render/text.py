@@ -9,13 +9,11 @@ import click
 
 from orsync.plan import Action, Change, Plan
 from orsync.render.values import (
-    field_rows,
+    change_rows,
     live_age,
-    show_single,
     show_stamp,
     show_value,
     workspace_label,
-    worth_showing_when_removed,
 )
 from orsync.render.violations import violation_lines
 
@@ -71,21 +69,25 @@ def summary_line(plan: Plan) -> str:
     )
 
 
+def verb(change: Change) -> str:
+    """What happens to the destination: `will be updated in place`."""
+    if change.action is Action.DELETE and change.source:
+        # Not an undeclared destination: the declaration there replaces it.
+        return "will be destroyed (the old half of a replace: the declaration here is live anew)"
+    return _VERB[change.action]
+
+
 def _block(change: Change, color: bool, now: datetime) -> Iterator[str]:
     symbol = _SYMBOL[change.action]
     name = change.name if change.name is not None else "(unnamed)"
     where = f"  ({change.source})" if change.source else ""
-    verb = _VERB[change.action]
-    if change.action is Action.DELETE and change.source:
-        # Not an undeclared destination: the declaration there replaces it.
-        verb = "will be destroyed (the old half of a replace: the declaration here is live anew)"
-    yield _paint(f"  # {change.type} {name!r} {verb}{where}", "bright_black", color)
+    yield _paint(f"  # {change.type} {name!r} {verb(change)}{where}", "bright_black", color)
     if change.live_updated_at is not None:
         yield _paint(f"  # {_last_changed(change.live_updated_at, now)}", "bright_black", color)
     for risk in change.risks:
         yield _paint(f"  ! {risk.kind}: {risk.message}", "red", color)
     yield _paint(f"  {symbol} destination {show_value(name)} {{", _COLOR[change.action], color)
-    rows = list(_rows(change))
+    rows = list(change_rows(change))
     width = max((len(path) for _, path, _ in rows), default=0)
     if change.id:
         width = max(width, 2)
@@ -99,16 +101,6 @@ def _block(change: Change, color: bool, now: datetime) -> Iterator[str]:
 def _last_changed(stamp: str, now: datetime) -> str:
     age = live_age(stamp, now)
     return f"last changed live {show_stamp(stamp)}" + (f" ({age})" if age else "")
-
-
-def _rows(change: Change) -> Iterator[tuple[str, str, str]]:
-    for field in change.fields:
-        if change.action in (Action.UPDATE, Action.REPLACE):
-            yield from field_rows(field)
-        elif change.action is Action.CREATE:
-            yield "+", field.path, show_single(field, field.after)
-        elif worth_showing_when_removed(field):
-            yield " ", field.path, show_single(field, field.before)
 
 
 def _paint(text: str, color_name: str, color: bool) -> str:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from orsync.plan import FieldChange
+from orsync.plan import Action, Change, FieldChange
 from orsync.render.nested import ABSENT, nested_changes
 from orsync.sensitive import public_value
 
@@ -64,6 +65,18 @@ _SHOWN_WHEN_REMOVED = ("enabled", "sampling_rate", "privacy_mode")
 def worth_showing_when_removed(change: FieldChange) -> bool:
     """Whether to show a field of a destination to be deleted or reported: where it sends."""
     return change.path.startswith("config.") or change.path in _SHOWN_WHEN_REMOVED
+
+
+def change_rows(change: Change) -> Iterator[tuple[str, str, str]]:
+    """`(mark, path, text)` rows of a change as the text plan shows them: what an update or
+    replace changes, what a create sets, where a destination to remove or report sends."""
+    for field in change.fields:
+        if change.action in (Action.UPDATE, Action.REPLACE):
+            yield from field_rows(field)
+        elif change.action is Action.CREATE:
+            yield "+", field.path, show_single(field, field.after)
+        elif worth_showing_when_removed(field):
+            yield " ", field.path, show_single(field, field.before)
 
 
 # A server clock a little ahead of this one still reads as "less than a minute ago".
