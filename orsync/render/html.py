@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from orsync.plan import Change, Plan
 from orsync.render.html_page import Tile, counted, render_page, violation_rows
 from orsync.render.text import summary_line, verb
-from orsync.render.values import change_rows, show_stamp, show_value, workspace_label
+from orsync.render.values import change_facts, change_rows, show_value, workspace_label
 
 
 @dataclass(frozen=True)
@@ -81,13 +81,7 @@ def _status(violations: int, changes: int) -> str:
 
 def _change_view(change: Change) -> ChangeView:
     name = show_value(change.name) if change.name is not None else "(unnamed)"
-    facts = []
-    if change.source:
-        facts.append(f"declared at {change.source}")
-    if change.id:
-        facts.append(f"id {change.id}")
-    if change.live_updated_at is not None:
-        facts.append(f"last changed live {show_stamp(change.live_updated_at)}")
+    facts = change_facts(change)
     return ChangeView(
         action=change.action.value,
         title=f"{change.type} {name}",

@@ -11,7 +11,7 @@ from orsync.findings import DestinationRef
 from orsync.plan import Change, Plan
 from orsync.render.junit_xml import Failure, JUnitReport
 from orsync.render.text import verb
-from orsync.render.values import change_rows, show_stamp
+from orsync.render.values import change_facts, change_rows
 
 
 def render_junit(plan: Plan) -> str:
@@ -29,13 +29,7 @@ def render_junit(plan: Plan) -> str:
 
 def drift_failure(change: Change) -> Failure:
     """The change as a failure: what happens, then its facts, risks and field rows."""
-    lines = []
-    if change.source:
-        lines.append(f"declared at {change.source}")
-    if change.id:
-        lines.append(f"id {change.id}")
-    if change.live_updated_at is not None:
-        lines.append(f"last changed live {show_stamp(change.live_updated_at)}")
+    lines = change_facts(change)
     lines += [f"! {risk.kind}: {risk.message}" for risk in change.risks]
     lines += [f"{mark} {path} = {text}" for mark, path, text in change_rows(change)]
     return Failure(change.action.value, f"{change.action.value}: {verb(change)}", "\n".join(lines))

@@ -109,3 +109,15 @@ def live_age(stamp: str, now: datetime) -> str | None:
             count = int(seconds // size)
             return f"{count} {unit}{'' if count == 1 else 's'} ago"
     return "less than a minute ago"
+
+
+def change_facts(change: Change) -> list[str]:
+    """Where a change is declared, its live id, and when it last changed live."""
+    facts = []
+    if change.source:
+        facts.append(f"declared at {change.source}")
+    if change.id:
+        facts.append(f"id {change.id}")
+    if change.live_updated_at is not None:
+        facts.append(f"last changed live {show_stamp(change.live_updated_at)}")
+    return facts
