@@ -11,8 +11,10 @@ proxies (slow, trickling, redirecting, dropping `?workspace_id=`) is switched on
 The type table is deliberately written out again here rather than imported from orsync: a fake
 that shares orsync's table would hide a mistake in it.
 
-Run it by hand or from a benchmark:
-    python tests/fake_api.py [--port N] [--destinations N] [--workspaces M]
+Run it by hand or from a benchmark (it serves in its own process, so its CPU is not orsync's):
+    python tests/fake_api.py [--port N] [--destinations N] [--workspaces M] [--latency S]
+It prints `base_url=...`, `management_key=...`, the workspace ids, then `ready`; on SIGTERM it
+stops and prints `requests=N max_in_flight=M`.
 """
 
 from __future__ import annotations
@@ -124,6 +126,8 @@ class RecordedRequest:
     query: dict[str, str]
     body: Any
     authorization: str | None
+    # time.monotonic() when the request arrived, before any latency or fault delay.
+    received_at: float = 0.0
 
 
 @dataclass
@@ -417,12 +421,14 @@ class FakeApi:
         empty_filter_as_groups: bool = False,
         count_hidden: bool = False,
         ignore_workspace_id: bool = False,
+        latency: float = 0.0,
         port: int = 0,
     ) -> None:
         """`count_hidden`: `total_count` also counts what the listing hides (deleted destinations,
         and those added with `add_hidden`, of types not yet stable). `ignore_workspace_id`: the
         list answers the default workspace whatever `?workspace_id=` asks, as behind a proxy that
-        drops the query.
+        drops the query. `latency`: seconds every request waits before it is carried out and
+        answered, as a network's round trip would add (faults add their own delay to it).
         """
         if mask_style not in MASK_STYLES:
             raise ValueError(f"mask_style must be one of {MASK_STYLES}, not {mask_style!r}")
@@ -438,8 +444,14 @@ class FakeApi:
         self.empty_filter_as_groups = empty_filter_as_groups
         self.count_hidden = count_hidden
         self.ignore_workspace_id = ignore_workspace_id
+        if latency < 0:
+            raise ValueError("latency must be >= 0")
+        self.latency = latency
         self.port = port
         self.requests: list[RecordedRequest] = []
+        # Requests received and not yet answered, now and at the most.
+        self.in_flight = 0
+        self.max_in_flight = 0
         # Exceptions raised inside the fake (answered 500); a test may assert there were none.
         self.server_errors: list[str] = []
         self._lock = threading.Lock()
@@ -646,11 +658,25 @@ class FakeApi:
     # -- serving (called from handler threads) --
 
     def _respond(self, request: RecordedRequest, body_is_json: bool) -> _Response | None:
-        """Record a request and answer it, applying faults; None means drop the connection."""
+        """Record a request and answer it, counting it in flight until it is answered."""
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            return self._answer(request, body_is_json)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+    def _answer(self, request: RecordedRequest, body_is_json: bool) -> _Response | None:
+        """Answer a request after the latency, applying faults; None means drop the connection."""
         with self._lock:
             self.requests.append(request)
             due = self._take_hooks_locked(request.method, request.path)
             fault = self._take_fault_locked(request.method, request.path)
+        if self.latency > 0:
+            # Waits on the stop event, so stop() never waits for a slow answer.
+            self._stopping.wait(self.latency)
         for hook in due:
             # Outside the lock: an action changes state through the public helpers.
             try:
@@ -961,6 +987,7 @@ class _Handler(BaseHTTPRequestHandler):
         pass  # Keep test output clean; `FakeApi.requests` is the log.
 
     def _dispatch(self) -> None:
+        received = time.monotonic()
         raw = self._read_body()
         body: Any = None
         body_is_json = True
@@ -974,7 +1001,7 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         query = dict(parse_qsl(url.query, keep_blank_values=True))
         request = RecordedRequest(
-            self.command, url.path, query, body, self.headers.get("Authorization")
+            self.command, url.path, query, body, self.headers.get("Authorization"), received
         )
         response = self.api._respond(request, body_is_json)
         if response is None:
@@ -1062,6 +1089,11 @@ def seed_destinations(api: FakeApi, count: int, workspace_id: str | None = None)
         api.add_destination(item, workspace_id)
 
 
+def bench_workspace_ids(count: int) -> list[str]:
+    """The ids of the extra workspaces `--workspaces N` makes, in order."""
+    return [f"00000000-0000-4000-8000-{n + 2:012d}" for n in range(count)]
+
+
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
@@ -1074,12 +1106,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workspaces", type=int, default=0, help="extra workspaces")
     parser.add_argument("--max-page-size", type=int, default=100)
     parser.add_argument("--mask-style", choices=MASK_STYLES, default="prefix")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added per request")
     args = parser.parse_args(argv)
-    extra = [f"00000000-0000-4000-8000-{i + 2:012d}" for i in range(args.workspaces)]
+    extra = bench_workspace_ids(args.workspaces)
     api = FakeApi(
         workspaces=extra,
         max_page_size=args.max_page_size,
         mask_style=args.mask_style,
+        latency=args.latency,
         port=args.port,
     )
     for workspace_id in (DEFAULT_WORKSPACE_ID, *extra):
@@ -1090,12 +1124,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"management_key={MANAGEMENT_KEY}")
         for workspace_id in extra:
             print(f"workspace_id={workspace_id}")
-        sys.stdout.flush()
+        print("ready", flush=True)
         try:
             while True:
                 time.sleep(3600)
         except KeyboardInterrupt:
             pass
+    print(f"requests={len(api.requests)} max_in_flight={api.max_in_flight}", flush=True)
     return 0
 
 
