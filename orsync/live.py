@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from orsync import defaults
@@ -71,6 +71,29 @@ def _value_problem(value: Any) -> str | None:
     return None
 
 
+def _fits(value: Any, depth: int = 0) -> bool:
+    """Whether `_value_problem` would find nothing: the quick check every item goes through,
+    so that the walk naming a problem (and building every path it could name) runs only for
+    an item that has one. Anything it does not know for sure is left to that walk."""
+    if depth > _MAX_DEPTH:
+        return False
+    kind = type(value)
+    if kind is str:
+        return value.isascii() or _is_text(value)
+    if kind is dict:
+        return all(
+            type(key) is str and (key.isascii() or _is_text(key)) and _fits(item, depth + 1)
+            for key, item in value.items()
+        )
+    if kind is list:
+        return all(_fits(item, depth + 1) for item in value)
+    if kind is float:
+        return math.isfinite(value)
+    if kind is int:
+        return bool(-_MAX_EXACT_INTEGER <= value <= _MAX_EXACT_INTEGER)
+    return kind is bool or value is None
+
+
 class _Shape:
     """Checks one item and names it in every complaint."""
 
@@ -95,7 +118,9 @@ class _Shape:
         return value
 
     def boolean(self, key: str) -> bool:
-        value = self.optional(key)
+        value = self.item.get(key)
+        if value is None:
+            value = _OPTIONAL_FIELDS.get(key)
         if not isinstance(value, bool):
             raise self.fail(f"`{key}` is not true or false")
         return value
@@ -106,13 +131,19 @@ class _Shape:
             raise self.fail(f"`{key}` is not a number")
         return value  # finite and in range: parse_destination checked every value first
 
-    def string_list(self, key: str, *, nullable: bool) -> list[str] | None:
+    def string_list(self, key: str, *, nullable: bool = False) -> list[str] | None:
         value = self.item.get(key) if nullable else self.optional(key)
         if value is None and nullable:
             return None
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise self.fail(f"`{key}` is not a list of strings")
         return list(value)
+
+    def key_hashes(self, key: str) -> list[str] | None:
+        return self.string_list(key, nullable=True)
+
+    def filter_rules(self, key: str) -> Mapping[str, Any] | None:
+        return self.mapping(key, nullable=True)
 
     def mapping(self, key: str, *, nullable: bool) -> Mapping[str, Any] | None:
         value = self.item.get(key)
@@ -128,20 +159,18 @@ def parse_destination(item: Any, where: str) -> LiveDestination:
     if not isinstance(item, Mapping):
         raise ApiError(f"unexpected API answer: {where} is not an object")
     shape = _Shape(item, where)
-    problem = _value_problem(item)
-    if problem:
-        raise shape.fail(problem)  # before the id is used in messages: it may be the problem
     identifier = shape.string("id")
     assert identifier is not None
-    shape.where = f"destination {identifier}"
+    if _is_text(identifier):
+        # Else the id itself is the problem the check below names, and it cannot be shown.
+        shape.where = f"destination {identifier}"
+    if not _fits(item):
+        problem = _value_problem(item)
+        if problem:
+            raise shape.fail(problem)
     type_name = shape.string("type")
     assert type_name is not None
-    fields: dict[str, Any] = {name: shape.boolean(name) for name in _BOOL_FIELDS}
-    fields["sampling_rate"] = shape.number("sampling_rate")
-    fields["api_key_hashes"] = shape.string_list("api_key_hashes", nullable=True)
-    fields["filter_rules"] = shape.mapping("filter_rules", nullable=True)
-    fields["regions"] = shape.string_list("regions", nullable=False)
-    ordered = {name: fields[name] for name in (*FIELD_DEFAULTS, "regions")}
+    fields = {name: read(shape, name) for name, read in _FIELD_READERS}
     config = shape.mapping("config", nullable=False)
     assert config is not None
     return LiveDestination(
@@ -149,11 +178,22 @@ def parse_destination(item: Any, where: str) -> LiveDestination:
         workspace_id=shape.string("workspace_id", optional=True),
         name=shape.string("name", optional=True),
         type=type_name,
-        fields=ordered,
+        fields=fields,
         config=wrap_live_config(type_name, config),
         raw=dict(item),
         updated_at=_text_or_none(item.get("updated_at")),
     )
+
+
+# How each compared field is read, in the order of FIELD_DEFAULTS, then `regions`.
+_READERS: Mapping[str, Callable[[_Shape, str], Any]] = {
+    **{flag: _Shape.boolean for flag in _BOOL_FIELDS},
+    "sampling_rate": _Shape.number,
+    "api_key_hashes": _Shape.key_hashes,
+    "filter_rules": _Shape.filter_rules,
+    "regions": _Shape.string_list,
+}
+_FIELD_READERS = tuple((name, _READERS[name]) for name in (*FIELD_DEFAULTS, "regions"))
 
 
 def _text_or_none(value: Any) -> str | None:
