@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orsync.errors import ConfigError, format_location
-from orsync.interpolate import Expansion, InterpolationError, expand
+from orsync.interpolate import Expansion, InterpolationError, expand, has_reference
 from orsync.yamlsource import LineMap, YamlPath, format_path
 
 
@@ -78,9 +78,13 @@ def message_with_hint(what: str, word: str, options: Sequence[str]) -> str:
     return f"{what} (expected one of: {', '.join(options)})"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ConfigNode:
-    """One value of the config file, its path from the top, and the file it comes from."""
+    """One value of the config file, its path from the top, and the file it comes from.
+
+    Never changed once made. Not `frozen`: one is made for every key of the file, and a frozen
+    dataclass takes twice as long to make.
+    """
 
     value: Any
     path: YamlPath
@@ -112,8 +116,9 @@ class ConfigNode:
         if not isinstance(self.value, dict):
             raise self.error(f"expected a mapping, got {kind_of(self.value)}")
         children: dict[str, ConfigNode] = {}
-        for key in self.value:
-            child = self.child(key)
+        path, context = self.path, self.context
+        for key, value in self.value.items():
+            child = ConfigNode(value, (*path, key), context)
             if not isinstance(key, str):
                 raise child.error(f"expected a text key, got {kind_of(key)} (quote it)")
             children[key] = child
@@ -148,6 +153,8 @@ class ConfigNode:
 
     def expanded(self) -> str:
         """This string with `${VAR}` replaced; an unset variable is an error."""
+        if type(self.value) is str and not has_reference(self.value):
+            return self.value
         expansion = self.expansion()
         if expansion.text is None:
             raise self.error(f"environment variable {expansion.missing[0]} is not set")

@@ -14,6 +14,7 @@ from typing import Any
 from orsync import destination_types as types
 from orsync import masking
 from orsync.config_node import ConfigNode, kind_of, message_with_hint
+from orsync.interpolate import has_reference
 from orsync.model import Secret, SecretOrigin
 from orsync.sensitive import ConfigPath, is_secret_path, remember_secret
 
@@ -31,14 +32,13 @@ def read_destination_config(
     is left out draws a warning, not an error: users may declare only what they want compared.
     """
     known = types.TYPES.get(type_name)
-    type_shown = owner.child("type").quoted()
     entries = {} if node is None else node.entries()
     config: dict[str, Any] = {}
     for key, child in entries.items():
         if key == types.HEADERS_KEY:
             config[key] = _headers(child)
         elif known is not None and key not in known.keys:
-            raise child.error(_unknown_key(key, known, type_shown))
+            raise child.error(_unknown_key(key, known, owner.child("type").quoted()))
         elif known is None:
             config[key] = _unknown_type_value(child, type_name, (key,))
         elif types.is_secret_key(type_name, key):
@@ -59,7 +59,7 @@ def read_destination_config(
 
 def _spelled_out(node: ConfigNode) -> bool:
     """A string the file writes out, not built from variables (checked where it is used)."""
-    return isinstance(node.value, str) and not node.expansion().variables
+    return isinstance(node.value, str) and not has_reference(node.value)
 
 
 def read_secret(node: ConfigNode) -> Secret:
