@@ -26,7 +26,7 @@ from orsync.model import (
     UnmanagedPolicy,
     WorkspaceConfig,
 )
-from orsync.normalize import align_header_names, normalize_field, normalize_value
+from orsync.normalize import align_header_names, normalize_field, normalize_value, same_value
 from orsync.plan import Action, Change, FieldChange, Plan
 from orsync.sensitive import flatten_config, has_secret
 
@@ -166,6 +166,8 @@ def _compare_fields(
 ) -> None:
     for name, wanted in desired.fields.items():
         actual = current.fields.get(name)
+        if same_value(wanted, actual):
+            continue
         if normalize_field(name, wanted) != normalize_field(name, actual):
             findings.differ(name, actual, wanted)
 
@@ -231,7 +233,7 @@ def _compare_tree(
             return
         for index, (value, live_value) in enumerate(zip(wanted, live_list, strict=True)):
             _compare_tree(desired, key, f"{path}[{index}]", value, live_value, findings)
-    elif normalize_value(wanted) != normalize_value(actual):
+    elif not same_value(wanted, actual) and normalize_value(wanted) != normalize_value(actual):
         findings.differ(path, actual, wanted, has_secret(actual), key)
 
 

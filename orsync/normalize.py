@@ -14,6 +14,7 @@ from typing import Any
 from orsync.destination_types import REGIONS_DEFAULT
 
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
+_AUTHORITY_END = re.compile(r"[/?#]")
 
 
 def split_url(value: str) -> tuple[str, str, str, str] | None:
@@ -43,8 +44,8 @@ def split_url(value: str) -> tuple[str, str, str, str] | None:
 
 
 def _authority_end(value: str, start: int) -> int:
-    found = (value.find(c, start) for c in "/?#")
-    return min((i for i in found if i >= 0), default=len(value))
+    found = _AUTHORITY_END.search(value, start)
+    return len(value) if found is None else found.start()
 
 
 def normalize_url(text: str) -> str:
@@ -62,6 +63,25 @@ def normalize_url(text: str) -> str:
     path_end = min((i for i in (rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
     user = f"{userinfo}@" if userinfo else ""
     return scheme.lower() + user + host.lower() + rest[:path_end].rstrip("/") + rest[path_end:]
+
+
+def same_value(one: Any, other: Any) -> bool:
+    """Whether two values are equal and of the same types all the way down (text keys only):
+    then every canonical form of one is that of the other, and the diff need not build them.
+    Anything else (a number against a float, a `Secret`) is left to the canonical forms."""
+    kind = type(one)
+    if kind is not type(other):
+        return False
+    if kind is str or kind is bool or kind is int or kind is float or one is None:
+        return bool(one == other)
+    if kind is dict:
+        return len(one) == len(other) and all(
+            type(key) is str and key in other and same_value(item, other[key])
+            for key, item in one.items()
+        )
+    if kind is list:
+        return len(one) == len(other) and all(map(same_value, one, other))
+    return False
 
 
 def normalize_value(value: Any) -> Any:

@@ -1,8 +1,14 @@
 from __future__ import annotations
 
-import pytest
+import copy
+import math
+from typing import Any
 
-from orsync.normalize import normalize_field, normalize_url, normalize_value
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from orsync.normalize import normalize_field, normalize_url, normalize_value, same_value
 
 
 @pytest.mark.parametrize(
@@ -67,3 +73,36 @@ def test_a_filter_with_no_groups_is_no_filter() -> None:
     disabled = normalize_field("filter_rules", {"enabled": False, "groups": [group]})
     assert disabled != none
     assert disabled != normalize_field("filter_rules", {"groups": [group]})
+
+
+# Values as JSON and YAML give them: what the diff's quick comparison must agree with.
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-3, 3)
+    | st.sampled_from([0.0, 1.0, -0.0, 0.5, math.nan])
+    | st.sampled_from(["", "x", "https://H.example/", "https://h.example", "us", "global"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from("abc"), inner),
+    max_leaves=8,
+)
+FIELDS = ["enabled", "sampling_rate", "api_key_hashes", "filter_rules", "regions"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(one=JSON_VALUES, other=JSON_VALUES)
+def test_values_the_quick_comparison_finds_the_same_have_the_same_canonical_forms(
+    one: Any, other: Any
+) -> None:
+    for candidate in (other, copy.deepcopy(one)):
+        if same_value(one, candidate):
+            assert normalize_value(one) == normalize_value(candidate)
+            for name in FIELDS:
+                assert normalize_field(name, one) == normalize_field(name, candidate)
+
+
+def test_the_quick_comparison_tells_types_apart() -> None:
+    assert same_value({"a": [1, "x"]}, {"a": [1, "x"]})
+    assert not same_value(True, 1)
+    assert not same_value(1, 1.0)  # equal all the same, by the canonical forms
+    assert not same_value({"a": True}, {"a": 1})
+    assert not same_value(math.nan, math.nan)
