@@ -101,18 +101,26 @@ def wrap_live_config(type_name: str, config: Mapping[str, Any]) -> dict[str, Any
         RUN_SECRETS.remember(text)
         return Secret(SecretOrigin.LIVE, text)
 
-    def walk(path: ConfigPath, value: Any) -> Any:
+    # A known type's secrets are known by their top key: decided once per key, not per value.
+    known = type_name in types.TYPES
+
+    def walk(path: ConfigPath, value: Any, secret: bool) -> Any:
         if isinstance(value, Mapping):
-            return {str(k): walk((*path, str(k)), v) for k, v in value.items()}
+            return {str(k): walk((*path, str(k)), v, secret) for k, v in value.items()}
         if isinstance(value, list):
-            return [walk(path, item) for item in value]
+            return [walk(path, item, secret) for item in value]
         if isinstance(value, str) and (
-            is_secret_path(type_name, path) or masking.has_url_credentials(value)
+            secret
+            or (not known and is_secret_path(type_name, path))
+            or ("://" in value and masking.has_url_credentials(value))
         ):
             return wrap(value)
         return value
 
-    return {str(k): walk((str(k),), v) for k, v in config.items()}
+    return {
+        str(k): walk((str(k),), v, known and is_secret_path(type_name, (str(k),)))
+        for k, v in config.items()
+    }
 
 
 def mask_config(type_name: str, config: Mapping[str, Any]) -> dict[str, Any]:
