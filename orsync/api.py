@@ -1,9 +1,12 @@
 """The HTTP client for the OpenRouter management API: the only module that talks to the network.
 
 One `httpx.Client` (one connection pool, thread-safe) serves every request, so several
-workspaces and the pages after the first can be read at once. Reads, PATCH and DELETE are
-retried with exponential backoff and jitter on 429, 5xx and connection errors; POST never is,
-since a create that timed out may have taken effect (apply checks by listing again).
+workspaces and the pages after the first can be read at once; one bound (`concurrency`) holds
+the requests in flight across all of them. Reads, PATCH and DELETE are retried with exponential
+backoff and jitter on 429, 5xx and connection errors; POST never is, since a create that timed
+out may have taken effect (apply checks by listing again). A 429 pauses every request of the
+client, not only the one that got it: the limit is the key's, so the others would only draw
+more 429s.
 
 httpx's timeouts bound each wait for the next bytes, not a request: a server sending a byte
 now and then would hold a request open for ever. So each request runs on a thread of its own
@@ -151,6 +154,45 @@ class _DeadlinePassed(Exception):
     """No complete answer by the deadline of one try."""
 
 
+class _Throttle:
+    """The requests in flight, at most `limit` at a time, and a pause that every request about
+    to be sent waits out (after a 429). Closing it wakes every waiter, to stop."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._busy = 0
+        self._resume_at = 0.0
+        self._closed = False
+        self._changed = threading.Condition()
+
+    def acquire(self) -> None:
+        """Wait for a free place and the end of any pause; raise _Cancelled once closed."""
+        with self._changed:
+            while True:
+                if self._closed:
+                    raise _Cancelled()
+                paused = self._resume_at - time.monotonic()
+                if paused <= 0 and self._busy < self._limit:
+                    self._busy += 1
+                    return
+                self._changed.wait(paused if paused > 0 else None)
+
+    def release(self) -> None:
+        with self._changed:
+            self._busy -= 1
+            self._changed.notify_all()
+
+    def pause(self, seconds: float) -> None:
+        """No request starts for `seconds` from now (nor before an earlier pause ends)."""
+        with self._changed:
+            self._resume_at = max(self._resume_at, time.monotonic() + seconds)
+
+    def close(self) -> None:
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
+
+
 @dataclass
 class _Exchange:
     """One request and its answer, run on a thread of its own."""
@@ -172,13 +214,14 @@ class ApiClient:
         key_env: str = defaults.API_KEY_ENV,
         timeout: float = defaults.TIMEOUT,
         retry: RetryPolicy | None = None,
-        page_concurrency: int = defaults.PAGE_CONCURRENCY,
+        concurrency: int = defaults.CONCURRENCY,
     ) -> None:
         self._key_env = key_env
         remember_secret(api_key)
         self._timeout = check_timeout(timeout)
         self._retry = retry or RetryPolicy()
-        self._page_concurrency = max(1, page_concurrency)
+        self._concurrency = check_concurrency(concurrency)
+        self._throttle = _Throttle(self._concurrency)
         self._closed = threading.Event()
         self._lock = threading.Lock()
         self._waiting: set[threading.Event] = set()
@@ -187,7 +230,9 @@ class ApiClient:
             headers={"Authorization": f"Bearer {api_key}", "User-Agent": f"orsync/{__version__}"},
             # httpx's own limits apply to each wait for bytes; `_exchange` bounds the whole.
             timeout=httpx.Timeout(self._timeout, connect=min(10.0, self._timeout)),
-            limits=httpx.Limits(max_connections=16, max_keepalive_connections=16),
+            # The throttle bounds the requests in flight. A request given up on keeps its
+            # connection until it ends, so the pool must not make the retry wait for it.
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=self._concurrency),
             follow_redirects=False,
         )
 
@@ -196,6 +241,7 @@ class ApiClient:
         with self._lock:
             self._closed.set()
             waiting = list(self._waiting)
+        self._throttle.close()
         for event in waiting:
             event.set()
         self._http.close()
@@ -209,10 +255,27 @@ class ApiClient:
     # Destinations -------------------------------------------------------------------------
 
     def read_workspaces(
-        self, workspace_ids: Sequence[str | None], *, concurrency: int = 8
+        self,
+        workspace_ids: Sequence[str | None],
+        *,
+        progress: Callable[[int, int], None] | None = None,
     ) -> list[Listing]:
-        """The listing of each workspace (None: the key's default one), several at a time."""
-        return run_concurrently(self.read_destinations, workspace_ids, concurrency)
+        """The listing of each workspace (None: the key's default one), several at a time.
+
+        `progress(done, total)` is called, from any thread, as each workspace is read.
+        """
+        total = len(workspace_ids)
+        count = itertools.count(1)
+        lock = threading.Lock()
+
+        def read(workspace_id: str | None) -> Listing:
+            listing = self.read_destinations(workspace_id)
+            if progress is not None:
+                with lock:
+                    progress(next(count), total)
+            return listing
+
+        return run_concurrently(read, workspace_ids, self._concurrency)
 
     def list_destinations(self, workspace_id: str | None = None) -> list[dict[str, Any]]:
         """Every destination of a workspace (the key's default one when None), all pages."""
@@ -267,9 +330,10 @@ class ApiClient:
     # Paging -------------------------------------------------------------------------------
 
     def _read_pages(self, workspace_id: str | None) -> _Read:
-        """One read of a listing: pages at `offset + len(page)` until the first empty page.
+        """One read of a listing: pages at `offset + len(page)` until the first empty page, or
+        a page shorter than asked that completes `total_count` (where the SDK stops too).
 
-        The pages that `total_count` promises are asked for a few at a time, at the first
+        The pages that `total_count` promises are asked for several at a time, at the first
         page's size; a shorter page moves the offsets after it, which are then asked again.
         """
         read = _Read()
@@ -282,11 +346,11 @@ class ApiClient:
                     f"unexpected API answer: the destinations list goes on past {_MAX_PAGES} "
                     "pages: more pages than orsync will read"
                 )
-            offsets = _next_offsets(len(read.ids), step, read.totals[-1], self._page_concurrency)
+            offsets = _next_offsets(len(read.ids), step, read.totals[-1], self._concurrency)
             pages = run_concurrently(
                 lambda offset: self._list_page(workspace_id, offset),
                 offsets,
-                self._page_concurrency,
+                self._concurrency,
             )
             for offset, (page, page_total) in zip(offsets, pages, strict=True):
                 if offset != len(read.ids) or not read.goes_on():
@@ -336,44 +400,66 @@ class ApiClient:
         allow: frozenset[int] | set[int] = frozenset(),
     ) -> httpx.Response:
         """One request with bounded retries; returns a 2xx (or allowed) answer, else raises."""
-        # Each try ends by --timeout; the retries, and their waits, by the retry deadline.
-        give_up = time.monotonic() + self._retry.deadline
         attempts = self._retry.attempts if retry else 1
+        give_up = math.inf
         for attempt in range(attempts):
-            last = attempt == attempts - 1
-            request = self._http.build_request(method, path, params=params, json=json)
-            deadline = time.monotonic() + self._timeout
+            self._throttle.acquire()
             try:
-                response = self._exchange(request, min(deadline, give_up) if attempt else deadline)
-            except (httpx.TimeoutException, _DeadlinePassed) as exc:
-                if last or not self._may_wait(give_up, self._retry.backoff(attempt)):
-                    raise ApiError(
-                        f"{method} {path}: the API did not answer in time (no whole answer "
-                        f"within {self._timeout:g} s; {_tries(attempt + 1)})"
-                    ) from exc
-                continue
-            except httpx.TransportError as exc:
-                if last or not self._may_wait(give_up, self._retry.backoff(attempt)):
-                    raise ApiError(
-                        f"{method} {path}: could not reach the API at {self._http.base_url} "
-                        f"({type(exc).__name__})"
-                    ) from exc
-                continue
-            status = response.status_code
-            if 200 <= status < 300 or status in allow:
-                return response
-            if 300 <= status < 400:
-                # Never followed: the key would go along, and a 3xx is no answer to what was asked.
-                raise ApiError(
-                    f"{method} {path}: the API answered {status}, a redirect to "
-                    f"{_redirect_target(response)}, which orsync does not follow "
-                    "(check --base-url)",
-                    status=status,
+                started = time.monotonic()
+                if not attempt:
+                    # Each try ends by --timeout; the retries, and their waits, by the retry
+                    # deadline, counted from when the first try could start.
+                    give_up = started + self._retry.deadline
+                deadline = started + self._timeout
+                request = self._http.build_request(method, path, params=params, json=json)
+                outcome = self._try(request, min(deadline, give_up) if attempt else deadline)
+            finally:
+                self._throttle.release()
+            if isinstance(outcome, (httpx.TimeoutException, _DeadlinePassed)):
+                error = ApiError(
+                    f"{method} {path}: the API did not answer in time (no whole answer "
+                    f"within {self._timeout:g} s; {_tries(attempt + 1)})"
                 )
-            wait_for = self._wait_for(response, attempt)
-            if last or status not in _RETRY_STATUSES or not self._may_wait(give_up, wait_for):
-                break
-        raise self._failure(response, method, path, tries=attempt + 1)
+                wait = self._retry.backoff(attempt)
+            elif isinstance(outcome, httpx.TransportError):
+                error = ApiError(
+                    f"{method} {path}: could not reach the API at {self._http.base_url} "
+                    f"({type(outcome).__name__})"
+                )
+                wait = self._retry.backoff(attempt)
+            else:
+                status = outcome.status_code
+                if 200 <= status < 300 or status in allow:
+                    return outcome
+                if 300 <= status < 400:
+                    # Never followed: the key would go along, and a 3xx is no answer to what
+                    # was asked.
+                    raise ApiError(
+                        f"{method} {path}: the API answered {status}, a redirect to "
+                        f"{_redirect_target(outcome)}, which orsync does not follow "
+                        "(check --base-url)",
+                        status=status,
+                    )
+                error = self._failure(outcome, method, path, tries=attempt + 1)
+                if status not in _RETRY_STATUSES:
+                    raise error
+                wait = self._wait_for(outcome, attempt)
+            if attempt == attempts - 1 or time.monotonic() + wait > give_up:
+                raise error from (outcome if isinstance(outcome, Exception) else None)
+            if isinstance(outcome, httpx.Response) and outcome.status_code == 429:
+                self._throttle.pause(wait)
+            if self._closed.wait(wait):
+                raise _Cancelled()
+        raise AssertionError("unreachable: the last try returns or raises")
+
+    def _try(
+        self, request: httpx.Request, deadline: float
+    ) -> httpx.Response | httpx.TransportError | _DeadlinePassed:
+        """One try: the answer, or the failure that may be retried."""
+        try:
+            return self._exchange(request, deadline)
+        except (httpx.TimeoutException, _DeadlinePassed, httpx.TransportError) as exc:
+            return exc
 
     def _exchange(self, request: httpx.Request, deadline: float) -> httpx.Response:
         """Send a request and read its whole answer, or give up on it at `deadline`.
@@ -426,14 +512,6 @@ class ApiClient:
             if math.isfinite(seconds):
                 return min(max(seconds, 0.0), self._retry.max_retry_after)
         return self._retry.backoff(attempt)
-
-    def _may_wait(self, give_up: float, seconds: float) -> bool:
-        """Sleep `seconds` unless that passes `give_up`; closing the client ends the sleep."""
-        if time.monotonic() + seconds > give_up:
-            return False
-        if self._closed.wait(seconds):
-            raise _Cancelled()
-        return True
 
     def _failure(
         self, response: httpx.Response, method: str, path: str, *, tries: int = 1
@@ -507,13 +585,12 @@ class _Read:
     ids: list[str] = field(default_factory=list)
     totals: list[int] = field(default_factory=list)
     pages: int = 0
-    ended: bool = False  # an empty page came: the listing is over
+    ended: bool = False  # an empty page, or a short one completing total_count: it is over
     stalled: bool = False  # a page held no destination not already listed
     problem: str | None = None
 
     def add(self, page: list[Any], total: int) -> None:
         self.pages += 1
-        self.ended = not page
         if self.totals and total != self.totals[0]:
             self.problem = f"total_count went from {self.totals[0]} to {total}"
         self.totals.append(total)
@@ -533,6 +610,10 @@ class _Read:
             # either way, reading on would not end.
             self.stalled = True
             self.problem = "a page held only destinations already listed"
+        # A page shorter than asked ends the listing when it completes total_count: then no
+        # empty page is asked for, which would cost each listing a second round trip.
+        complete = self.problem is None and len(self.ids) == total
+        self.ended = not page or (len(page) < PAGE_LIMIT and complete)
 
     def goes_on(self) -> bool:
         return not (self.ended or self.stalled)
@@ -569,11 +650,12 @@ class _Read:
 def _next_offsets(offset: int, step: int, total: int, window: int) -> list[int]:
     """The offsets of the next pages, if each holds `step` destinations as the first did.
 
-    Up to `window` of the pages `total_count` promises, then the offset where it says the
-    listing ends, since only an empty page proves the end.
+    Up to `window` of the pages `total_count` promises, then, when the last of them would be
+    as long as asked, the offset where it says the listing ends: only an empty page, or a
+    shorter one, proves the end.
     """
     offsets = list(itertools.islice(range(offset, total, step), window))
-    if len(offsets) < window:
+    if len(offsets) < window and (not offsets or total - offsets[-1] >= PAGE_LIMIT):
         offsets.append(max(offset, total))
     return offsets
 
@@ -616,6 +698,13 @@ def _check_workspace(items: list[dict[str, Any]], workspace_id: str | None, labe
             f"unexpected API answer: the list of {label} holds destination {owners[other]} of "
             f"workspace {other} (was `?workspace_id=` lost on the way, by a proxy?)"
         )
+
+
+def check_concurrency(count: int) -> int:
+    """Requests in flight at once: 1 (one at a time) or more."""
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise UsageError("--concurrency (or ORSYNC_CONCURRENCY) must be a whole number, 1 or more")
+    return count
 
 
 def _tries(count: int) -> str:

@@ -6,7 +6,6 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from orsync import defaults
 from orsync.destination_types import BROADCAST_FLAGS, FIELD_DEFAULTS, REGIONS_DEFAULT
 from orsync.errors import ApiError
 from orsync.model import LiveDestination, LiveState, LiveWorkspace
@@ -216,9 +215,10 @@ def read_live(
     client: ApiClient,
     workspace_ids: Sequence[str | None],
     *,
-    concurrency: int = defaults.CONCURRENCY,
+    progress: Callable[[int, int], None] | None = None,
 ) -> LiveState:
-    """List the destinations of every workspace, several workspaces at a time."""
-    listings = client.read_workspaces(workspace_ids, concurrency=concurrency)
+    """List the destinations of every workspace, several at a time (as many requests in flight
+    as the client allows); `progress(done, total)` hears of each workspace read."""
+    listings = client.read_workspaces(workspace_ids, progress=progress)
     pairs = zip(workspace_ids, listings, strict=True)
     return LiveState(tuple(parse_workspace(w, read.items, read.warnings) for w, read in pairs))
