@@ -1,15 +1,15 @@
 """The `orsync` command: click wiring only. Parse flags, call a command, render, map errors.
 
-Every workflow lives in `orsync.commands`; heavy imports (httpx, deepdiff) happen inside the
-commands that need them, so `orsync --help` starts fast. Every line that reaches the terminal
-from an error goes through the run's redactor (`orsync.sensitive.redact`).
+Every workflow lives in `orsync.commands`, imported by the command that needs it, so that
+`orsync --version` loads little beyond click. Every line that reaches the terminal from an error
+goes through the run's redactor (`orsync.sensitive.redact`, in `orsync.render.terminal`).
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
-import traceback
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -23,11 +23,10 @@ from orsync.errors import (
     OrsyncError,
     SafetyError,
     UsageError,
-    internal_error_message,
 )
 from orsync.interrupts import stop_between_steps
 from orsync.render import FORMATS, render_plan
-from orsync.sensitive import RUN_SECRETS, redact
+from orsync.render.terminal import render_error, render_warnings, terminal_progress
 
 if TYPE_CHECKING:
     from orsync.plan import Plan
@@ -48,6 +47,9 @@ def shared_options(command: F) -> F:
         click.option("--timeout", type=float, default=defaults.TIMEOUT, envvar="ORSYNC_TIMEOUT",
                      show_default=True, metavar="SECONDS",
                      help="Timeout of one API request (env ORSYNC_TIMEOUT)."),
+        click.option("--concurrency", type=int, default=defaults.CONCURRENCY, metavar="N",
+                     envvar="ORSYNC_CONCURRENCY", show_default=True,
+                     help="API requests in flight at once (env ORSYNC_CONCURRENCY)."),
         click.option("--no-color", is_flag=True, help="No colors (also NO_COLOR)."),
         click.option("-v", "--verbose", is_flag=True, help="Tracebacks and details on errors."),
     ]  # fmt: skip
@@ -56,12 +58,12 @@ def shared_options(command: F) -> F:
     return command
 
 
-def _connection(base_url: str, api_key_env: str, timeout: float, **_: Any) -> Connection:
-    return Connection(base_url, api_key_env, timeout)
+def _connection(**shared: Any) -> Connection:
+    return Connection(*(shared[k] for k in ("base_url", "api_key_env", "timeout", "concurrency")))
 
 
 def _api_source(**shared: Any) -> ApiSource:
-    return ApiSource(lambda: _connection(**shared).open(os.environ))
+    return ApiSource(lambda: _connection(**shared).open(os.environ), terminal_progress())
 
 
 def _color(no_color: bool, **_: Any) -> bool:
@@ -84,9 +86,7 @@ def cli() -> None:
 
 
 def warn(messages: Sequence[str], color: bool) -> None:
-    for message in messages:
-        prefix = click.style("Warning:", fg="yellow") if color else "Warning:"
-        click.echo(f"{prefix} {redact(message)}", err=True)
+    click.echo(render_warnings(messages, color=color), err=True, nl=False)
 
 
 @cli.command()
@@ -225,7 +225,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     # Read from the arguments: it must work for errors click raises too.
     verbose = "-v" in args or "--verbose" in args
-    RUN_SECRETS.forget_all()
+    if "orsync.sensitive" in sys.modules:  # else no secret was read yet: none to forget
+        sys.modules["orsync.sensitive"].RUN_SECRETS.forget_all()
+    # A run keeps what it builds (config, live state, plan) to its end: the collector of
+    # cycles, tuned for long-running programs, would scan it all again and again.
+    gc.set_threshold(50_000, 20, 100)
     try:
         code = cli.main(args=args, prog_name="orsync", standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -239,9 +243,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         click.echo("Interrupted." if ctrl_c else "Aborted.", err=True)
         code = EXIT_ERROR
     except Exception as exc:
-        if verbose:
-            click.echo(redact(traceback.format_exc()), err=True, nl=False)
-        message = str(exc) if isinstance(exc, OrsyncError) else internal_error_message(exc)
-        click.echo(f"Error: {redact(message)}", err=True)
+        click.echo(render_error(exc, verbose=verbose), err=True, nl=False)
         code = exc.exit_code if isinstance(exc, OrsyncError) else EXIT_ERROR
     sys.exit(code if isinstance(code, int) else EXIT_OK)

@@ -15,26 +15,45 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Connection:
-    """How to reach the management API: base URL, where the key is, how long a request may take."""
+    """How to reach the management API: base URL, where the key is, how long a request may
+    take, and how many requests may be in flight at once."""
 
     base_url: str = defaults.BASE_URL
     api_key_env: str = defaults.API_KEY_ENV
     timeout: float = defaults.TIMEOUT
+    concurrency: int = defaults.CONCURRENCY
 
     def open(self, environ: Mapping[str, str]) -> ApiClient:
         """A client, once the URL, the timeout and the key (from `environ`) are checked."""
-        from orsync.api import ApiClient, check_base_url, check_timeout, read_api_key
+        from orsync.api import (
+            ApiClient,
+            check_base_url,
+            check_concurrency,
+            check_timeout,
+            read_api_key,
+        )
 
         check_base_url(self.base_url)
         timeout = check_timeout(self.timeout)
+        concurrency = check_concurrency(self.concurrency)
         key = read_api_key(self.api_key_env, environ)
-        return ApiClient(self.base_url, key, key_env=self.api_key_env, timeout=timeout)
+        return ApiClient(
+            self.base_url, key, key_env=self.api_key_env, timeout=timeout, concurrency=concurrency
+        )
 
 
 class LiveSource(Protocol):
     """Where the live state comes from: the API, or a saved snapshot."""
 
     def read(self, workspace_ids: Sequence[str | None]) -> LiveState: ...
+
+
+class Progress(Protocol):
+    """Hears how reading the workspaces goes: `update` as each is read, `end` when it stops."""
+
+    def update(self, done: int, total: int) -> None: ...
+
+    def end(self) -> None: ...
 
 
 # Opens a client when one is first needed, so that a bad config is reported before a missing key.
@@ -46,12 +65,19 @@ class ApiSource:
     """The live state as the API lists it now, through a client opened for the read."""
 
     open_client: ClientOpener
+    progress: Progress | None = None
 
     def read(self, workspace_ids: Sequence[str | None]) -> LiveState:
         from orsync.live import read_live
 
+        progress = self.progress
         with self.open_client() as client:
-            return read_live(client, workspace_ids)
+            if progress is None:
+                return read_live(client, workspace_ids)
+            try:
+                return read_live(client, workspace_ids, progress=progress.update)
+            finally:
+                progress.end()
 
 
 @dataclass(frozen=True)
