@@ -19,12 +19,13 @@ from __future__ import annotations
 import ipaddress
 import itertools
 import math
+import queue
 import random
 import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -193,6 +194,45 @@ class _Throttle:
             self._changed.notify_all()
 
 
+class _Runners:
+    """Daemon threads that carry out exchanges, each kept for the next once its own ends:
+    starting a thread per request cost more CPU than the request, and a wait for the new
+    thread to be scheduled. A thread busy with a request given up on is not waited for: the
+    next exchange gets another thread."""
+
+    def __init__(self, run: Callable[[_Exchange], None]) -> None:
+        self._run = run
+        self._work: queue.SimpleQueue[_Exchange | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._idle = 0
+        self._closed = False
+
+    def submit(self, exchange: _Exchange) -> None:
+        with self._lock:
+            start = not self._idle
+            if not start:
+                self._idle -= 1
+        self._work.put(exchange)
+        if start:
+            threading.Thread(target=self._serve, name="orsync-request", daemon=True).start()
+
+    def _serve(self) -> None:
+        while (exchange := self._work.get()) is not None:
+            self._run(exchange)
+            with self._lock:
+                if self._closed:
+                    return
+                self._idle += 1
+
+    def close(self) -> None:
+        """Let every thread end once its exchange does."""
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, 0
+        for _ in range(idle):
+            self._work.put(None)
+
+
 @dataclass
 class _Exchange:
     """One request and its answer, run on a thread of its own."""
@@ -222,11 +262,16 @@ class ApiClient:
         self._retry = retry or RetryPolicy()
         self._concurrency = check_concurrency(concurrency)
         self._throttle = _Throttle(self._concurrency)
+        self._runners = _Runners(self._run_exchange)
         self._closed = threading.Event()
         self._lock = threading.Lock()
         self._waiting: set[threading.Event] = set()
+        url = check_base_url(base_url)
         self._http = httpx.Client(
-            base_url=check_base_url(base_url),
+            base_url=url,
+            # Plain http (loopback only) has no TLS to verify: building the trust store for it
+            # costs some 40 ms of every run. Any https URL is verified.
+            verify=urlsplit(url).scheme != "http",
             headers={"Authorization": f"Bearer {api_key}", "User-Agent": f"orsync/{__version__}"},
             # httpx's own limits apply to each wait for bytes; `_exchange` bounds the whole.
             timeout=httpx.Timeout(self._timeout, connect=min(10.0, self._timeout)),
@@ -242,6 +287,7 @@ class ApiClient:
             self._closed.set()
             waiting = list(self._waiting)
         self._throttle.close()
+        self._runners.close()
         for event in waiting:
             event.set()
         self._http.close()
@@ -259,23 +305,26 @@ class ApiClient:
         workspace_ids: Sequence[str | None],
         *,
         progress: Callable[[int, int], None] | None = None,
+        arrived: Callable[[int, Listing], None] | None = None,
     ) -> list[Listing]:
-        """The listing of each workspace (None: the key's default one), several at a time.
+        """The listing of each workspace (None: the key's default one), several at a time, in
+        the order asked.
 
-        `progress(done, total)` is called, from any thread, as each workspace is read.
+        In the calling thread, as each listing comes (while other requests are in flight):
+        `arrived(index, listing)`, then `progress(done, total)`.
         """
         total = len(workspace_ids)
         count = itertools.count(1)
-        lock = threading.Lock()
 
-        def read(workspace_id: str | None) -> Listing:
-            listing = self.read_destinations(workspace_id)
+        def came(index: int, listing: Listing) -> None:
+            if arrived is not None:
+                arrived(index, listing)
             if progress is not None:
-                with lock:
-                    progress(next(count), total)
-            return listing
+                progress(next(count), total)
 
-        return run_concurrently(read, workspace_ids, self._concurrency)
+        return run_concurrently(
+            self.read_destinations, workspace_ids, self._concurrency, arrived=came
+        )
 
     def list_destinations(self, workspace_id: str | None = None) -> list[dict[str, Any]]:
         """Every destination of a workspace (the key's default one when None), all pages."""
@@ -473,9 +522,7 @@ class ApiClient:
                 raise _Cancelled()
             self._waiting.add(exchange.done)
         try:
-            threading.Thread(
-                target=self._run_exchange, args=(exchange,), name="orsync-request", daemon=True
-            ).start()
+            self._runners.submit(exchange)
             finished = exchange.done.wait(max(0.0, deadline - time.monotonic()))
         finally:
             with self._lock:
@@ -554,24 +601,43 @@ class ApiClient:
         return body
 
 
-def run_concurrently(function: Callable[[T], R], args: Sequence[T], workers: int) -> list[R]:
+def run_concurrently(
+    function: Callable[[T], R],
+    args: Sequence[T],
+    workers: int,
+    *,
+    arrived: Callable[[int, R], None] | None = None,
+) -> list[R]:
     """`function` of each of `args`, `workers` at a time; the results in the order of `args`.
 
+    `arrived(index, result)` runs in the calling thread as each call ends, so that work on a
+    result overlaps the calls still running without holding up the threads that make them.
     The first failure, or a Ctrl-C in the calling thread, returns at once: calls not started
     are cancelled, and calls in flight are not waited for (with a thread pool's own exit, a
     Ctrl-C waited for every request in flight and its retries). They stop when the client is
     closed.
     """
     if workers <= 1 or len(args) <= 1:
-        return [function(arg) for arg in args]
+        results = []
+        for index, arg in enumerate(args):
+            results.append(function(arg))
+            if arrived is not None:
+                arrived(index, results[-1])
+        return results
     pool = ThreadPoolExecutor(max_workers=min(workers, len(args)))
     try:
         futures = [pool.submit(function, arg) for arg in args]
-        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
-        for future in futures:
-            error = future.exception() if future in done else None
-            if error is not None:
-                raise error
+        index_of = {future: index for index, future in enumerate(futures)}
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in futures:
+                error = future.exception() if future in done else None
+                if error is not None:
+                    raise error
+            if arrived is not None:
+                for future in sorted(done, key=index_of.__getitem__):
+                    arrived(index_of[future], future.result())
         return [future.result() for future in futures]
     finally:
         pool.shutdown(wait=False, cancel_futures=True)

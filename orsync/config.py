@@ -10,7 +10,6 @@ import copy
 import os
 import re
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from orsync import destination_types as types
@@ -81,7 +80,8 @@ def load_config_text(
 
 def _read_text(path: str) -> str:
     try:
-        data = Path(path).read_bytes()
+        with open(path, "rb") as stream:
+            data = stream.read()
     except FileNotFoundError:
         raise ConfigError("no such file", file=path) from None
     except IsADirectoryError:

@@ -110,6 +110,8 @@ def _plain_or_environment(node: ConfigNode) -> Any:
     """
     if not isinstance(node.value, str):
         return node.plain()
+    if not has_reference(node.value) and "://" not in node.value:
+        return node.value  # written out, and no URL that could carry credentials
     expansion = node.expansion()
     if expansion.text is not None and masking.is_masked_url(expansion.text):
         return Secret(SecretOrigin.PIN, expansion.text, expansion.variables)

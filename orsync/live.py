@@ -12,7 +12,7 @@ from orsync.model import LiveDestination, LiveState, LiveWorkspace
 from orsync.sensitive import wrap_live_config
 
 if TYPE_CHECKING:
-    from orsync.api import ApiClient
+    from orsync.api import ApiClient, Listing
 
 # Fields the API may leave out (newer ones); absent means the API's default.
 _OPTIONAL_FIELDS: Mapping[str, Any] = {
@@ -218,7 +218,17 @@ def read_live(
     progress: Callable[[int, int], None] | None = None,
 ) -> LiveState:
     """List the destinations of every workspace, several at a time (as many requests in flight
-    as the client allows); `progress(done, total)` hears of each workspace read."""
-    listings = client.read_workspaces(workspace_ids, progress=progress)
-    pairs = zip(workspace_ids, listings, strict=True)
-    return LiveState(tuple(parse_workspace(w, read.items, read.warnings) for w, read in pairs))
+    as the client allows); `progress(done, total)` hears of each workspace read.
+
+    Each workspace is typed as soon as it is read, while the requests of others are in flight.
+    """
+    typed: dict[int, LiveWorkspace] = {}
+
+    def arrived(index: int, listing: Listing) -> None:
+        workspace = parse_workspace(workspace_ids[index], listing.items, listing.warnings)
+        for destination in workspace.destinations:
+            _ = destination.canonical  # for the fingerprint: here, while requests are in flight
+        typed[index] = workspace
+
+    client.read_workspaces(workspace_ids, progress=progress, arrived=arrived)
+    return LiveState(tuple(typed[index] for index in range(len(workspace_ids))))

@@ -245,11 +245,16 @@ def mask_secret(value: object, style: str) -> object:
 
 
 def mask_destination(item: Mapping[str, Any], style: str) -> dict[str, Any]:
-    """A deep copy of a stored destination with its secrets masked as the API shows them."""
-    masked = copy.deepcopy(dict(item))
+    """A stored destination with its secrets masked as the API shows them.
+
+    Only what masking replaces is copied (the item and its config): an answer is serialised at
+    once, under the fake's lock, so it can share the rest with what is stored.
+    """
+    masked = dict(item)
     config = masked.get("config")
     if not isinstance(config, dict):
         return masked
+    config = masked["config"] = dict(config)
     dest_type = str(masked.get("type"))
     for key, value in config.items():
         if key == "headers" and isinstance(value, dict):
