@@ -10,6 +10,7 @@ import copy
 import os
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from orsync import destination_types as types
@@ -80,8 +81,7 @@ def load_config_text(
 
 def _read_text(path: str) -> str:
     try:
-        with open(path, "rb") as stream:
-            data = stream.read()
+        data = Path(path).read_bytes()
     except FileNotFoundError:
         raise ConfigError("no such file", file=path) from None
     except IsADirectoryError:

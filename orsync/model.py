@@ -12,6 +12,9 @@ from typing import Any
 from orsync import masking
 from orsync.errors import UsageError
 
+# `json.dumps(value, sort_keys=True, default=str)`, without making an encoder for each call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, default=str)
+
 
 class SecretOrigin(enum.Enum):
     """Where a secret value came from."""
@@ -163,7 +166,7 @@ class LiveDestination:
     def canonical(self) -> str:
         """The item as the live fingerprint hashes it: JSON, keys sorted. Worked out once, best
         where the item is read (while other requests are in flight)."""
-        return json.dumps(self.raw, sort_keys=True, default=str)
+        return _CANONICAL.encode(self.raw)
 
 
 @dataclass(frozen=True)

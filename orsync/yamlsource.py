@@ -311,30 +311,29 @@ class _Builder:
 
     def mapping(self, path: YamlPath, lines: dict[YamlPath, int]) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
-        first_line: dict[Any, int] = {}
         merged: list[tuple[dict[Any, Any], dict[YamlPath, int]]] = []
-        plain = self.plain
-        event = self.next()
+        plain, following = self.plain, self.next
+        event = following()
         while type(event) is not yaml.MappingEndEvent:
             if self.is_merge(event):
-                merged.extend(self.merge_sources(self.next(), path))
-                event = self.next()
+                merged.extend(self.merge_sources(following(), path))
+                event = following()
                 continue
-            if type(event) is _Scalar and event.tag is None and event.value in plain:
-                key = plain[event.value] if event.implicit[0] else event.value
-                if event.anchor is not None:
-                    self.value(event, path, lines)  # names it, for the aliases to come
+            if type(event) is _Scalar and event.tag is None and event.anchor is None:
+                # The common case, first: a key as written, its text seen before.
+                text = event.value
+                key = plain.get(text, text) if event.implicit[0] else self.text(text, event, path)
+                if key is text and event.implicit[0] and text not in plain:
+                    key = self.scalar(event, path)
             else:
                 key = self.key(event, path)
-            line = event.start_mark.line + 1
-            if key in first_line:
-                problem = f"duplicate key {key!r} (first at line {first_line[key]})"
-                raise self.error(problem, event.start_mark, (*path, key))
-            first_line[key] = line
             key_path = (*path, key)
-            lines[key_path] = line
-            result[key] = self.value(self.next(), key_path, lines)
-            event = self.next()
+            if key in result:  # merged keys come last: `result` holds the written ones
+                problem = f"duplicate key {key!r} (first at line {lines[key_path]})"
+                raise self.error(problem, event.start_mark, key_path)
+            lines[key_path] = event.start_mark.line + 1
+            result[key] = self.value(following(), key_path, lines)
+            event = following()
         for source, source_lines in merged:
             added = {key for key in source if key not in result}
             for key in added:
