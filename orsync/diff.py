@@ -58,8 +58,37 @@ class _Findings:
         self.unverified.extend(other.unverified)
 
 
-def plan_changes(desired: DesiredState, live: LiveState) -> Plan:
-    """Compare every configured workspace with its live destinations and return the plan."""
+@dataclass(frozen=True)
+class WorkspacePlan:
+    """One workspace's part of the plan (`plan_workspace`), of this config and live state."""
+
+    config: WorkspaceConfig
+    live: LiveWorkspace
+    changes: tuple[Change, ...]
+    unchanged: int
+    warnings: tuple[str, ...]
+    unverified: tuple[str, ...]
+
+
+def plan_workspace(workspace: WorkspaceConfig, live: LiveWorkspace) -> WorkspacePlan:
+    """One workspace's part of the plan. Pure like the rest, so that it can be worked out as
+    soon as that workspace is read, while others are (see `plan_changes`)."""
+    notes = _Findings()
+    changes, unchanged = _plan_workspace(workspace, live, notes)
+    return WorkspacePlan(
+        workspace, live, tuple(changes), unchanged, tuple(notes.warnings), tuple(notes.unverified)
+    )
+
+
+def plan_changes(
+    desired: DesiredState, live: LiveState, ahead: Iterable[WorkspacePlan] = ()
+) -> Plan:
+    """Compare every configured workspace with its live destinations and return the plan.
+
+    `ahead`: workspaces planned already, taken where they are of this config entry and this
+    live state; the others are planned here, in order, as are any whose planning failed.
+    """
+    ready = {id(part.config): part for part in ahead}
     changes: list[Change] = []
     notes = _Findings(warnings=list(desired.warnings))
     notes.warnings += check_default_not_declared_twice(desired, live)
@@ -70,9 +99,13 @@ def plan_changes(desired: DesiredState, live: LiveState) -> Plan:
         if live_workspace is None:
             label = workspace.id or "the default workspace"
             raise PlanningError(f"the live state has no destinations list for {label}")
-        found, same = _plan_workspace(workspace, live_workspace, notes)
-        changes.extend(found)
-        unchanged += same
+        part = ready.get(id(workspace))
+        if part is None or part.config is not workspace or part.live is not live_workspace:
+            part = plan_workspace(workspace, live_workspace)
+        changes.extend(part.changes)
+        unchanged += part.unchanged
+        notes.warnings.extend(part.warnings)
+        notes.unverified.extend(part.unverified)
     return Plan(
         changes=tuple(changes),
         unchanged=unchanged,

@@ -216,19 +216,23 @@ def read_live(
     workspace_ids: Sequence[str | None],
     *,
     progress: Callable[[int, int], None] | None = None,
+    arrived: Callable[[LiveWorkspace], None] | None = None,
 ) -> LiveState:
     """List the destinations of every workspace, several at a time (as many requests in flight
     as the client allows); `progress(done, total)` hears of each workspace read.
 
-    Each workspace is typed as soon as it is read, while the requests of others are in flight.
+    Each workspace is typed as soon as it is read, while the requests of others are in flight,
+    and handed to `arrived`, in this thread, for what can be done with it then.
     """
     typed: dict[int, LiveWorkspace] = {}
 
-    def arrived(index: int, listing: Listing) -> None:
+    def came(index: int, listing: Listing) -> None:
         workspace = parse_workspace(workspace_ids[index], listing.items, listing.warnings)
         for destination in workspace.destinations:
             _ = destination.canonical  # for the fingerprint: here, while requests are in flight
         typed[index] = workspace
+        if arrived is not None:
+            arrived(workspace)
 
-    client.read_workspaces(workspace_ids, progress=progress, arrived=arrived)
+    client.read_workspaces(workspace_ids, progress=progress, arrived=came)
     return LiveState(tuple(typed[index] for index in range(len(workspace_ids))))

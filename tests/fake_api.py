@@ -432,8 +432,9 @@ class FakeApi:
         """`count_hidden`: `total_count` also counts what the listing hides (deleted destinations,
         and those added with `add_hidden`, of types not yet stable). `ignore_workspace_id`: the
         list answers the default workspace whatever `?workspace_id=` asks, as behind a proxy that
-        drops the query. `latency`: seconds every request waits before it is carried out and
-        answered, as a network's round trip would add (faults add their own delay to it).
+        drops the query. `latency`: seconds between a request's arrival and its answer, as a
+        network's round trip would add (the answer is made at once; a fault's delay comes
+        first, and the latency counts from the arrival).
         """
         if mask_style not in MASK_STYLES:
             raise ValueError(f"mask_style must be one of {MASK_STYLES}, not {mask_style!r}")
@@ -663,25 +664,31 @@ class FakeApi:
     # -- serving (called from handler threads) --
 
     def _respond(self, request: RecordedRequest, body_is_json: bool) -> _Response | None:
-        """Record a request and answer it, counting it in flight until it is answered."""
+        """Record a request and answer it, counting it in flight until it is answered.
+
+        The latency is added to the answer, however long making it took: it stands for the
+        network, and the fake's own time to answer is not the client's to pay.
+        """
         with self._lock:
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
-            return self._answer(request, body_is_json)
+            due_at = time.monotonic() + self.latency
+            response = self._answer(request, body_is_json)
+            if self.latency > 0:
+                # Waits on the stop event, so stop() never waits for a slow answer.
+                self._stopping.wait(max(0.0, due_at - time.monotonic()))
+            return response
         finally:
             with self._lock:
                 self.in_flight -= 1
 
     def _answer(self, request: RecordedRequest, body_is_json: bool) -> _Response | None:
-        """Answer a request after the latency, applying faults; None means drop the connection."""
+        """Answer a request, applying faults; None means drop the connection."""
         with self._lock:
             self.requests.append(request)
             due = self._take_hooks_locked(request.method, request.path)
             fault = self._take_fault_locked(request.method, request.path)
-        if self.latency > 0:
-            # Waits on the stop event, so stop() never waits for a slow answer.
-            self._stopping.wait(self.latency)
         for hook in due:
             # Outside the lock: an action changes state through the public helpers.
             try:

@@ -10,7 +10,7 @@ from orsync import defaults
 
 if TYPE_CHECKING:
     from orsync.api import ApiClient
-    from orsync.model import DesiredState, LiveState
+    from orsync.model import DesiredState, LiveState, LiveWorkspace
 
 
 @dataclass(frozen=True)
@@ -42,10 +42,16 @@ class Connection:
         )
 
 
+# Hears of each workspace as soon as it is read (in the reading thread).
+Arrived = Callable[["LiveWorkspace"], None]
+
+
 class LiveSource(Protocol):
     """Where the live state comes from: the API, or a saved snapshot."""
 
-    def read(self, workspace_ids: Sequence[str | None]) -> LiveState: ...
+    def read(
+        self, workspace_ids: Sequence[str | None], arrived: Arrived | None = None
+    ) -> LiveState: ...
 
 
 class Progress(Protocol):
@@ -67,15 +73,17 @@ class ApiSource:
     open_client: ClientOpener
     progress: Progress | None = None
 
-    def read(self, workspace_ids: Sequence[str | None]) -> LiveState:
+    def read(
+        self, workspace_ids: Sequence[str | None], arrived: Arrived | None = None
+    ) -> LiveState:
         from orsync.live import read_live
 
         progress = self.progress
         with self.open_client() as client:
             if progress is None:
-                return read_live(client, workspace_ids)
+                return read_live(client, workspace_ids, arrived=arrived)
             try:
-                return read_live(client, workspace_ids, progress=progress.update)
+                return read_live(client, workspace_ids, progress=progress.update, arrived=arrived)
             finally:
                 progress.end()
 
@@ -86,7 +94,9 @@ class SnapshotSource:
 
     path: str
 
-    def read(self, workspace_ids: Sequence[str | None]) -> LiveState:
+    def read(
+        self, workspace_ids: Sequence[str | None], arrived: Arrived | None = None
+    ) -> LiveState:
         from orsync.snapshot import read_snapshot
 
         return read_snapshot(self.path, workspace_ids)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from orsync import defaults
 from orsync.commands.inputs import LiveSource, load_desired
-from orsync.errors import EXIT_DRIFT, EXIT_OK, EXIT_POLICY
+from orsync.errors import EXIT_DRIFT, EXIT_OK, EXIT_POLICY, OrsyncError
 from orsync.plan import Plan
+
+if TYPE_CHECKING:
+    from orsync.model import LiveWorkspace
 
 
 @dataclass(frozen=True)
@@ -33,11 +38,21 @@ def run_plan(
     max_deletes: int = defaults.MAX_DELETES,
 ) -> PlanOutcome:
     """Plan the config at `config_path` against the live state `source` gives."""
-    from orsync.diff import plan_changes
+    from orsync.diff import WorkspacePlan, plan_changes, plan_workspace
     from orsync.safety import safety_problem
 
     desired = load_desired(config_path, workspaces)
-    plan = plan_changes(desired, source.read(desired.live_workspace_ids()))
+    entries = {entry.id: entry for entry in desired.workspaces}
+    ahead: list[WorkspacePlan] = []
+
+    def arrived(live: LiveWorkspace) -> None:
+        # Planned while other workspaces are read; plan_changes plans again, in its order,
+        # any workspace whose planning failed here.
+        if live.id in entries:
+            with contextlib.suppress(OrsyncError):
+                ahead.append(plan_workspace(entries[live.id], live))
+
+    plan = plan_changes(desired, source.read(desired.live_workspace_ids(), arrived), ahead)
     return PlanOutcome(plan, safety_problem(plan, max_deletes))
 
 
