@@ -154,9 +154,12 @@ class _Fault:
     drop_connection: bool
     location: str | None
     trickle: float
+    workspace_id: str | None = None
 
-    def matches(self, method: str, path: str) -> bool:
-        return _request_matches(self.method, self.path_contains, method, path)
+    def matches(self, request: RecordedRequest) -> bool:
+        if self.workspace_id is not None and request.query.get("workspace_id") != self.workspace_id:
+            return False
+        return _request_matches(self.method, self.path_contains, request.method, request.path)
 
     @property
     def only_slow(self) -> bool:
@@ -608,8 +611,10 @@ class FakeApi:
         drop_connection: bool = False,
         location: str | None = None,
         trickle: float = 0.0,
+        workspace_id: str | None = None,
     ) -> None:
-        """Queue a fault for the next `times` requests matching method and path substring.
+        """Queue a fault for the next `times` requests matching method and path substring
+        (and `?workspace_id=`, when given).
 
         `path_contains` is matched against the path without its query. Faults come before
         auth, as from a proxy in front. `status=200` with no `body` and a `delay` only slows
@@ -634,6 +639,7 @@ class FakeApi:
             drop_connection,
             location,
             trickle,
+            workspace_id,
         )
         with self._lock:
             self._faults.append(fault)
@@ -688,7 +694,7 @@ class FakeApi:
         with self._lock:
             self.requests.append(request)
             due = self._take_hooks_locked(request.method, request.path)
-            fault = self._take_fault_locked(request.method, request.path)
+            fault = self._take_fault_locked(request)
         for hook in due:
             # Outside the lock: an action changes state through the public helpers.
             try:
@@ -728,9 +734,9 @@ class FakeApi:
                     due.append(hook)
         return due
 
-    def _take_fault_locked(self, method: str, path: str) -> _Fault | None:
+    def _take_fault_locked(self, request: RecordedRequest) -> _Fault | None:
         for fault in self._faults:
-            if fault.matches(method, path):
+            if fault.matches(request):
                 fault.remaining -= 1
                 if fault.remaining == 0:
                     self._faults.remove(fault)

@@ -171,3 +171,28 @@ def test_validate_never_trips_on_the_bound(orsync: Orsync) -> None:
     orsync.write_config(config_of(WORKSPACES[:1]))
     result = orsync("validate", env={"ORSYNC_CONCURRENCY": "0"})
     assert result.code == 0, result.output
+
+
+def test_a_planning_error_is_that_of_the_first_workspace_whichever_is_read_first(
+    orsync: Orsync, fake: FakeApi
+) -> None:
+    first, second = WORKSPACES[:2]
+    ids = {
+        w: [fake.add_destination(hook("dup"), w)["id"] for _ in range(2)] for w in (first, second)
+    }
+    orsync.write_config(f"""
+        version: 1
+        workspaces:
+          - id: {first}
+            destinations:
+              - {{name: dup, type: webhook, config: {{url: "https://hooks.example.com/dup"}}}}
+          - id: {second}
+            destinations:
+              - {{name: dup, type: webhook, config: {{url: "https://hooks.example.com/dup"}}}}
+        """)
+    fake.fail(method="GET", status=200, delay=0.5, workspace_id=first)  # read last
+    result = orsync("plan")
+    assert result.code == 1, result.output
+    assert "orsync.yaml:5: 2 live destinations are named 'dup'" in result.stderr
+    assert all(ident in result.stderr for ident in ids[first])
+    assert not any(ident in result.stderr for ident in ids[second])

@@ -5,20 +5,26 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from builders import CONFIG, ENTRY_AT, URL, env, plan_of
 from builders import declared as desired
 from builders import live_item as live
-from builders import plan_of
 
+from orsync.diff import plan_changes, plan_workspace
 from orsync.errors import AmbiguousMatchError
+from orsync.live import parse_workspace
 from orsync.model import (
     DesiredDestination,
+    DesiredState,
+    LiveState,
     Secret,
     SecretOrigin,
     UnmanagedPolicy,
+    WorkspaceConfig,
 )
 from orsync.plan import Action, Plan
 
 SECRET = "sk-lf-0123456789AbCd"
+WORKSPACE = "77777777-0000-4000-8000-000000000007"
 EXISTS = {"field": "model", "operator": "exists"}
 
 
@@ -210,3 +216,45 @@ def test_headers_are_compared_whole() -> None:
     assert plan_of(
         [desired()], [live(config={"url": "https://hooks.example.com/in", "x": 1})]
     ).in_sync
+
+
+def two_workspaces() -> tuple[DesiredState, LiveState]:
+    """Two entries with drift, warnings and a secret not verified, and their live state."""
+    hooks = [desired(), desired("Other", workspace=WORKSPACE, sampling_rate=0.5)]
+    unset = desired("Keyed", config={"url": URL, "headers": {"X-Key": env(None)}})
+    entries = (
+        WorkspaceConfig(None, UnmanagedPolicy.REPORT, (hooks[0], unset), ENTRY_AT),
+        WorkspaceConfig(WORKSPACE, UnmanagedPolicy.DELETE, (hooks[1],), ENTRY_AT),
+    )
+    state = LiveState(
+        (
+            parse_workspace(
+                None,
+                [
+                    live(),
+                    live("Stray", ident="s-1"),
+                    live(
+                        "Keyed",
+                        config={"url": URL, "headers": {"X-Key": "sk-a...WxYz"}},
+                        ident="k-1",
+                    ),
+                ],
+            ),
+            parse_workspace(WORKSPACE, [live("Other", ident="o-1", workspace_id=WORKSPACE)]),
+        )
+    )
+    return DesiredState(CONFIG, entries, ("a config warning",)), state
+
+
+def test_workspaces_planned_ahead_give_the_same_plan() -> None:
+    wanted, state = two_workspaces()
+    whole = plan_changes(wanted, state)
+    ahead = [plan_workspace(e, w) for e, w in zip(wanted.workspaces, state.workspaces, strict=True)]
+    assert plan_changes(wanted, state, reversed(ahead)) == whole
+    assert whole.changes and whole.unverified and len(whole.warnings) >= 2
+
+
+def test_a_workspace_planned_against_other_live_state_is_planned_again() -> None:
+    wanted, state = two_workspaces()
+    stale = plan_workspace(wanted.workspaces[0], parse_workspace(None, []))
+    assert plan_changes(wanted, state, [stale]) == plan_changes(wanted, state)
