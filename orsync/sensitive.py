@@ -155,6 +155,8 @@ class Redactor:
 
     def __init__(self) -> None:
         self._texts: set[str] = set()
+        # Longest first, sorted once for every message until another secret is remembered.
+        self._ordered: list[str] | None = None
         self._lock = threading.Lock()
 
     def remember(self, secret: str | None) -> None:
@@ -168,6 +170,7 @@ class Redactor:
             spellings.update({password[1], quote(password[1], safe="")})
         with self._lock:
             self._texts.update(s for s in spellings if len(s) >= _MIN_REDACTED_LENGTH)
+            self._ordered = None
 
     def redact(self, message: str) -> str:
         """The message with every remembered secret replaced by `***`, longest first.
@@ -176,7 +179,9 @@ class Redactor:
         it would end the run with an encoding error instead of the message.
         """
         with self._lock:
-            texts = sorted(self._texts, key=len, reverse=True)
+            if self._ordered is None:
+                self._ordered = sorted(self._texts, key=len, reverse=True)
+            texts = self._ordered
         for text in texts:
             if text in message:
                 message = message.replace(text, REDACTED)
@@ -186,6 +191,7 @@ class Redactor:
         """Start afresh (a new run in the same process)."""
         with self._lock:
             self._texts.clear()
+            self._ordered = None
 
 
 RUN_SECRETS = Redactor()
