@@ -25,7 +25,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -628,16 +628,17 @@ def run_concurrently(
     try:
         futures = [pool.submit(function, arg) for arg in args]
         index_of = {future: index for index, future in enumerate(futures)}
-        pending = set(futures)
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in futures:
-                error = future.exception() if future in done else None
-                if error is not None:
-                    raise error
+        # One waiter on every call, for all of them: waiting again for each that ends would
+        # go over all the calls each time.
+        for future in as_completed(futures):
+            if future.exception() is not None:
+                # Of the calls ended by now, the first failure in the order asked.
+                for ended in futures:
+                    error = ended.exception() if ended.done() else None
+                    if error is not None:
+                        raise error
             if arrived is not None:
-                for future in sorted(done, key=index_of.__getitem__):
-                    arrived(index_of[future], future.result())
+                arrived(index_of[future], future.result())
         return [future.result() for future in futures]
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
