@@ -287,11 +287,10 @@ def _compare_secret(
     actual: Any,
     findings: _Findings,
 ) -> None:
-    where = f"{desired.source}: {desired.name}: {path}"
     if _ignored(path, desired.ignore):
         return
     if wanted.value is None:
-        findings.not_verified(where, wanted.mask())
+        findings.not_verified(_where(desired, path), wanted.mask())
         return
     live_text = actual.value if isinstance(actual, Secret) else actual
     if not isinstance(live_text, str):
@@ -302,9 +301,13 @@ def _compare_secret(
     else:
         verdict = masking.compare_clear(wanted.value, live_text)
     if verdict is masking.Verdict.UNVERIFIABLE:
-        findings.not_verified(where, "its live value is hidden completely")
+        findings.not_verified(_where(desired, path), "its live value is hidden completely")
     elif verdict is masking.Verdict.DIFFER:
         findings.differ(path, _hidden(actual), wanted, True, key)
+
+
+def _where(desired: DesiredDestination, path: str) -> str:
+    return f"{desired.source}: {desired.name}: {path}"
 
 
 def _ignored(path: str, ignore: Iterable[str]) -> bool:

@@ -105,16 +105,18 @@ def wrap_live_config(type_name: str, config: Mapping[str, Any]) -> dict[str, Any
     known = type_name in types.TYPES
 
     def walk(path: ConfigPath, value: Any, secret: bool) -> Any:
+        if isinstance(value, str):  # the common case, first
+            if (
+                secret
+                or (not known and is_secret_path(type_name, path))
+                or ("://" in value and masking.has_url_credentials(value))
+            ):
+                return wrap(value)
+            return value
         if isinstance(value, Mapping):
             return {str(k): walk((*path, str(k)), v, secret) for k, v in value.items()}
         if isinstance(value, list):
             return [walk(path, item, secret) for item in value]
-        if isinstance(value, str) and (
-            secret
-            or (not known and is_secret_path(type_name, path))
-            or ("://" in value and masking.has_url_credentials(value))
-        ):
-            return wrap(value)
         return value
 
     return {
