@@ -66,6 +66,8 @@ def read_secret(node: ConfigNode) -> Secret:
     """A value at a secret position: from `${VAR}`, a masked pin, or plain text (warned)."""
     if not isinstance(node.value, str):
         raise node.error(f"expected a string (a secret), got {kind_of(node.value)}")
+    if not has_reference(node.value) and node.value.strip() and masking.is_pin(node.value):
+        return Secret(SecretOrigin.PIN, node.value)  # a mask written out: the common case
     expansion = node.expansion()
     if expansion.blank:
         name = expansion.blank[0]

@@ -13,6 +13,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 
@@ -42,6 +43,10 @@ class DestinationType:
     keys: Mapping[str, ConfigKey] = field(default_factory=dict)
 
     def required_keys(self) -> tuple[str, ...]:
+        return self._required
+
+    @cached_property
+    def _required(self) -> tuple[str, ...]:
         return tuple(k.name for k in self.keys.values() if k.required)
 
 

@@ -31,6 +31,7 @@ _TEXT_TAGS = frozenset({"tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:value"
 _MAX_VALUES = 1_000_000
 _UNTAGGED = (None, "!")
 _Scalar = yaml.ScalarEvent
+_UNSEEN = object()
 
 
 class _EventLoader(Protocol):
@@ -203,8 +204,12 @@ class _Builder:
         if kind is _Scalar and event.anchor is None and event.tag is None:
             # The common case, first: a scalar as written, seen before.
             self.count += 1
-            if event.implicit[0] and event.value in self.plain:
-                return self.plain[event.value]
+            if self.count > _MAX_VALUES:
+                self.counted(0, event.start_mark, path)
+            if event.implicit[0]:
+                value = self.plain.get(event.value, _UNSEEN)
+                if value is not _UNSEEN:
+                    return value
             return self.scalar(event, path)
         if kind is yaml.AliasEvent:
             return self.alias(event, path, lines)
@@ -321,10 +326,12 @@ class _Builder:
                 continue
             if type(event) is _Scalar and event.tag is None and event.anchor is None:
                 # The common case, first: a key as written, its text seen before.
-                text = event.value
-                key = plain.get(text, text) if event.implicit[0] else self.text(text, event, path)
-                if key is text and event.implicit[0] and text not in plain:
-                    key = self.scalar(event, path)
+                if event.implicit[0]:
+                    key = plain.get(event.value, _UNSEEN)
+                    if key is _UNSEEN:
+                        key = self.scalar(event, path)
+                else:
+                    key = self.text(event.value, event, path)
             else:
                 key = self.key(event, path)
             key_path = (*path, key)
