@@ -157,8 +157,10 @@ class Redactor:
 
     def __init__(self) -> None:
         self._texts: set[str] = set()
-        # Longest first, sorted once for every message until another secret is remembered.
+        # Longest first, sorted once for every message until another secret is remembered; and
+        # how each one begins, to pass over at once a message that holds none.
         self._ordered: list[str] | None = None
+        self._heads: frozenset[str] = frozenset()
         self._lock = threading.Lock()
 
     def remember(self, secret: str | None) -> None:
@@ -183,10 +185,14 @@ class Redactor:
         with self._lock:
             if self._ordered is None:
                 self._ordered = sorted(self._texts, key=len, reverse=True)
-            texts = self._ordered
-        for text in texts:
-            if text in message:
-                message = message.replace(text, REDACTED)
+                self._heads = frozenset(text[:_MIN_REDACTED_LENGTH] for text in self._texts)
+            texts, heads = self._ordered, self._heads
+        # Every secret is at least _MIN_REDACTED_LENGTH long: where none of them begins, none is.
+        size = _MIN_REDACTED_LENGTH
+        if heads and any(message[i : i + size] in heads for i in range(len(message) - size + 1)):
+            for text in texts:
+                if text in message:
+                    message = message.replace(text, REDACTED)
         return message.encode("utf-8", "backslashreplace").decode("utf-8")
 
     def forget_all(self) -> None:
