@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import httpx
 
@@ -267,6 +267,7 @@ class ApiClient:
         self._lock = threading.Lock()
         self._waiting: set[threading.Event] = set()
         url = check_base_url(base_url)
+        self._base_url = url
         self._http = httpx.Client(
             base_url=url,
             # Plain http (loopback only) has no TLS to verify: building the trust store for it
@@ -460,7 +461,7 @@ class ApiClient:
                     # deadline, counted from when the first try could start.
                     give_up = started + self._retry.deadline
                 deadline = started + self._timeout
-                request = self._http.build_request(method, path, params=params, json=json)
+                request = self._http.build_request(method, self._url(path, params), json=json)
                 outcome = self._try(request, min(deadline, give_up) if attempt else deadline)
             finally:
                 self._throttle.release()
@@ -500,6 +501,12 @@ class ApiClient:
             if self._closed.wait(wait):
                 raise _Cancelled()
         raise AssertionError("unreachable: the last try returns or raises")
+
+    def _url(self, path: str, params: Mapping[str, str | int] | None) -> str:
+        """The whole URL of a request: given a path and parameters apart, httpx parses and
+        checks a URL three times over, a cost each request paid."""
+        url = self._base_url + path
+        return f"{url}?{urlencode(params)}" if params else url
 
     def _try(
         self, request: httpx.Request, deadline: float
