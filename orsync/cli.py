@@ -7,7 +7,6 @@ goes through the run's redactor (`orsync.sensitive.redact`, in `orsync.render.te
 
 from __future__ import annotations
 
-import gc
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -25,6 +24,7 @@ from orsync.errors import (
     UsageError,
 )
 from orsync.interrupts import stop_between_steps
+from orsync.process import tune_for_a_run
 from orsync.render import FORMATS, render_plan
 from orsync.render.terminal import render_error, render_warnings, terminal_progress
 
@@ -227,9 +227,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     verbose = "-v" in args or "--verbose" in args
     if "orsync.sensitive" in sys.modules:  # else no secret was read yet: none to forget
         sys.modules["orsync.sensitive"].RUN_SECRETS.forget_all()
-    # A run keeps what it builds (config, live state, plan) to its end: the collector of
-    # cycles, tuned for long-running programs, would scan it all again and again.
-    gc.set_threshold(50_000, 20, 100)
+    tune_for_a_run()
     try:
         code = cli.main(args=args, prog_name="orsync", standalone_mode=False)
     except click.exceptions.Exit as exc:
