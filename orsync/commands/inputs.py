@@ -42,7 +42,7 @@ class Connection:
         )
 
 
-# Hears of each workspace as soon as it is read (in the reading thread).
+# Hears of each workspace as soon as it is read, in the thread that asked for the read.
 Arrived = Callable[["LiveWorkspace"], None]
 
 
