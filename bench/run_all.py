@@ -119,8 +119,10 @@ class Program:
         self.slug = "".join(c if c.isalnum() else "-" for c in label)
         package = str(package_root / "orsync")
         subprocess.run([PYTHON, "-m", "compileall", "-q", package], env=self.environ(), check=True)
+        # From the scratch directory: `python -m` looks in the working directory first.
         help_text = subprocess.run(
             [PYTHON, "-m", "orsync", "plan", "--help"],
+            cwd=workdir,
             env=self.environ(),
             capture_output=True,
             text=True,
