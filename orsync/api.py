@@ -16,7 +16,6 @@ on Ctrl-C) wakes every caller at once, and every wait between retries.
 
 from __future__ import annotations
 
-import ipaddress
 import itertools
 import math
 import queue
@@ -118,6 +117,8 @@ def _is_loopback(host: str) -> bool:
     if host.lower() == "localhost":
         return True
     try:
+        import ipaddress  # only for a base URL on plain http
+
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False

@@ -10,7 +10,6 @@ Numbers are finite and within the range of a 64-bit float: what a JSON reader ca
 
 from __future__ import annotations
 
-import difflib
 import math
 import sys
 from collections.abc import Hashable, Iterable, Mapping, Sequence
@@ -66,6 +65,8 @@ def did_you_mean(word: str, options: Iterable[str]) -> str | None:
     extending = [option for option in candidates if _loose(option).startswith(_loose(word))]
     if len(extending) == 1 and len(_loose(word)) >= 2:
         return extending[0]
+    import difflib  # only ever needed for a message
+
     close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
     return close[0] if close else None
 
