@@ -86,6 +86,13 @@ def test_short_pages_are_followed_by_offset_plus_what_came() -> None:
     assert sorted(int(r.query["offset"]) for r in pages) == list(range(0, 250, 7))
 
 
+def test_a_full_last_page_is_followed_by_an_empty_one(fake: FakeApi, client: ApiClient) -> None:
+    ids = seed(fake, 200)
+    assert [d["id"] for d in client.list_destinations()] == ids
+    # A page as long as asked proves no end, even where total_count says it is the last.
+    assert sorted(int(r.query["offset"]) for r in sent(fake, "GET")) == [0, 100, 200]
+
+
 def test_workspace_id_scopes_the_list(fake: FakeApi, client: ApiClient) -> None:
     default_ids = seed(fake, 3)
     other_ids = seed(fake, 2, WORKSPACE_A)
