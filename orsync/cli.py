@@ -24,7 +24,7 @@ from orsync.errors import (
     UsageError,
 )
 from orsync.interrupts import stop_between_steps
-from orsync.process import tune_for_a_run
+from orsync.process import end_of_run, start_of_run
 from orsync.render import FORMATS, render_plan
 from orsync.render.terminal import render_error, render_warnings, terminal_progress
 
@@ -227,7 +227,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     verbose = "-v" in args or "--verbose" in args
     if "orsync.sensitive" in sys.modules:  # else no secret was read yet: none to forget
         sys.modules["orsync.sensitive"].RUN_SECRETS.forget_all()
-    tune_for_a_run()
+    collecting = start_of_run()
     try:
         code = cli.main(args=args, prog_name="orsync", standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -243,4 +243,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     except Exception as exc:
         click.echo(render_error(exc, verbose=verbose), err=True, nl=False)
         code = exc.exit_code if isinstance(exc, OrsyncError) else EXIT_ERROR
+    finally:
+        end_of_run(collecting)
     sys.exit(code if isinstance(code, int) else EXIT_OK)

@@ -96,33 +96,36 @@ def wrap_live_config(type_name: str, config: Mapping[str, Any]) -> dict[str, Any
     Numbers and booleans stay as they are, even under a secret key: they are settings
     (`tokenTtl: 3600`). A secret the API returned in clear is remembered for redaction.
     """
-
-    def wrap(text: str) -> Secret:
-        RUN_SECRETS.remember(text)
-        return Secret(SecretOrigin.LIVE, text)
-
     # A known type's secrets are known by their top key: decided once per key, not per value.
     known = type_name in types.TYPES
-
-    def walk(path: ConfigPath, value: Any, secret: bool) -> Any:
-        if isinstance(value, str):  # the common case, first
-            if (
-                secret
-                or (not known and is_secret_path(type_name, path))
-                or ("://" in value and masking.has_url_credentials(value))
-            ):
-                return wrap(value)
-            return value
-        if isinstance(value, Mapping):
-            return {str(k): walk((*path, str(k)), v, secret) for k, v in value.items()}
-        if isinstance(value, list):
-            return [walk(path, item, secret) for item in value]
-        return value
-
     return {
-        str(k): walk((str(k),), v, known and is_secret_path(type_name, (str(k),)))
+        str(k): _wrap_live(
+            type_name, known, (str(k),), v, known and is_secret_path(type_name, (str(k),))
+        )
         for k, v in config.items()
     }
+
+
+def _wrap_live(type_name: str, known: bool, path: ConfigPath, value: Any, secret: bool) -> Any:
+    # A function of its own, not one nested in wrap_live_config: a nested function that calls
+    # itself is a reference cycle, left for the garbage collector, for every destination.
+    if isinstance(value, str):  # the common case, first
+        if (
+            secret
+            or (not known and is_secret_path(type_name, path))
+            or ("://" in value and masking.has_url_credentials(value))
+        ):
+            RUN_SECRETS.remember(value)
+            return Secret(SecretOrigin.LIVE, value)
+        return value
+    if isinstance(value, Mapping):
+        return {
+            str(k): _wrap_live(type_name, known, (*path, str(k)), v, secret)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_wrap_live(type_name, known, path, item, secret) for item in value]
+    return value
 
 
 def mask_config(type_name: str, config: Mapping[str, Any]) -> dict[str, Any]:
