@@ -1,9 +1,12 @@
 """The HTTP client for the OpenRouter management API: the only module that talks to the network.
 
 One `httpx.Client` (one connection pool, thread-safe) serves every request, so several
-workspaces and the pages after the first can be read at once. Reads, PATCH and DELETE are
-retried with exponential backoff and jitter on 429, 5xx and connection errors; POST never is,
-since a create that timed out may have taken effect (apply checks by listing again).
+workspaces and the pages after the first can be read at once; one bound (`concurrency`) holds
+the requests in flight across all of them. Reads, PATCH and DELETE are retried with exponential
+backoff and jitter on 429, 5xx and connection errors; POST never is, since a create that timed
+out may have taken effect (apply checks by listing again). A 429 pauses every request of the
+client, not only the one that got it: the limit is the key's, so the others would only draw
+more 429s.
 
 httpx's timeouts bound each wait for the next bytes, not a request: a server sending a byte
 now and then would hold a request open for ever. So each request runs on a thread of its own
@@ -13,18 +16,18 @@ on Ctrl-C) wakes every caller at once, and every wait between retries.
 
 from __future__ import annotations
 
-import ipaddress
 import itertools
 import math
+import queue
 import random
 import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 import httpx
 
@@ -115,6 +118,8 @@ def _is_loopback(host: str) -> bool:
     if host.lower() == "localhost":
         return True
     try:
+        import ipaddress  # only for a base URL on plain http
+
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
@@ -152,6 +157,84 @@ class _DeadlinePassed(Exception):
     """No complete answer by the deadline of one try."""
 
 
+class _Throttle:
+    """The requests in flight, at most `limit` at a time, and a pause that every request about
+    to be sent waits out (after a 429). Closing it wakes every waiter, to stop."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._busy = 0
+        self._resume_at = 0.0
+        self._closed = False
+        self._changed = threading.Condition()
+
+    def acquire(self) -> None:
+        """Wait for a free place and the end of any pause; raise _Cancelled once closed."""
+        with self._changed:
+            while True:
+                if self._closed:
+                    raise _Cancelled()
+                paused = self._resume_at - time.monotonic()
+                if paused <= 0 and self._busy < self._limit:
+                    self._busy += 1
+                    return
+                self._changed.wait(paused if paused > 0 else None)
+
+    def release(self) -> None:
+        with self._changed:
+            self._busy -= 1
+            self._changed.notify_all()
+
+    def pause(self, seconds: float) -> None:
+        """No request starts for `seconds` from now (nor before an earlier pause ends)."""
+        with self._changed:
+            self._resume_at = max(self._resume_at, time.monotonic() + seconds)
+
+    def close(self) -> None:
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
+
+
+class _Runners:
+    """Daemon threads that carry out exchanges, each kept for the next once its own ends:
+    starting a thread per request cost more CPU than the request, and a wait for the new
+    thread to be scheduled. A thread busy with a request given up on is not waited for: the
+    next exchange gets another thread."""
+
+    def __init__(self, run: Callable[[_Exchange], None]) -> None:
+        self._run = run
+        self._work: queue.SimpleQueue[_Exchange | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._idle = 0
+        self._closed = False
+
+    def submit(self, exchange: _Exchange) -> None:
+        with self._lock:
+            start = not self._idle
+            if not start:
+                self._idle -= 1
+        self._work.put(exchange)
+        if start:
+            threading.Thread(target=self._serve, name="orsync-request", daemon=True).start()
+
+    def _serve(self) -> None:
+        while (exchange := self._work.get()) is not None:
+            self._run(exchange)
+            with self._lock:
+                if self._closed:
+                    return
+                self._idle += 1
+
+    def close(self) -> None:
+        """Let every thread end once its exchange does."""
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, 0
+        for _ in range(idle):
+            self._work.put(None)
+
+
 @dataclass
 class _Exchange:
     """One request and its answer, run on a thread of its own."""
@@ -173,22 +256,31 @@ class ApiClient:
         key_env: str = defaults.API_KEY_ENV,
         timeout: float = defaults.TIMEOUT,
         retry: RetryPolicy | None = None,
-        page_concurrency: int = defaults.PAGE_CONCURRENCY,
+        concurrency: int = defaults.CONCURRENCY,
     ) -> None:
         self._key_env = key_env
         remember_secret(api_key)
         self._timeout = check_timeout(timeout)
         self._retry = retry or RetryPolicy()
-        self._page_concurrency = max(1, page_concurrency)
+        self._concurrency = check_concurrency(concurrency)
+        self._throttle = _Throttle(self._concurrency)
+        self._runners = _Runners(self._run_exchange)
         self._closed = threading.Event()
         self._lock = threading.Lock()
         self._waiting: set[threading.Event] = set()
+        url = check_base_url(base_url)
+        self._base_url = url
         self._http = httpx.Client(
-            base_url=check_base_url(base_url),
+            base_url=url,
+            # Plain http (loopback only) has no TLS to verify: building the trust store for it
+            # costs some 40 ms of every run. Any https URL is verified.
+            verify=urlsplit(url).scheme != "http",
             headers={"Authorization": f"Bearer {api_key}", "User-Agent": f"orsync/{__version__}"},
             # httpx's own limits apply to each wait for bytes; `_exchange` bounds the whole.
             timeout=httpx.Timeout(self._timeout, connect=min(10.0, self._timeout)),
-            limits=httpx.Limits(max_connections=16, max_keepalive_connections=16),
+            # The throttle bounds the requests in flight. A request given up on keeps its
+            # connection until it ends, so the pool must not make the retry wait for it.
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=self._concurrency),
             follow_redirects=False,
         )
 
@@ -197,6 +289,8 @@ class ApiClient:
         with self._lock:
             self._closed.set()
             waiting = list(self._waiting)
+        self._throttle.close()
+        self._runners.close()
         for event in waiting:
             event.set()
         self._http.close()
@@ -210,10 +304,30 @@ class ApiClient:
     # Destinations -------------------------------------------------------------------------
 
     def read_workspaces(
-        self, workspace_ids: Sequence[str | None], *, concurrency: int = 8
+        self,
+        workspace_ids: Sequence[str | None],
+        *,
+        progress: Callable[[int, int], None] | None = None,
+        arrived: Callable[[int, Listing], None] | None = None,
     ) -> list[Listing]:
-        """The listing of each workspace (None: the key's default one), several at a time."""
-        return run_concurrently(self.read_destinations, workspace_ids, concurrency)
+        """The listing of each workspace (None: the key's default one), several at a time, in
+        the order asked.
+
+        In the calling thread, as each listing comes (while other requests are in flight):
+        `arrived(index, listing)`, then `progress(done, total)`.
+        """
+        total = len(workspace_ids)
+        count = itertools.count(1)
+
+        def came(index: int, listing: Listing) -> None:
+            if arrived is not None:
+                arrived(index, listing)
+            if progress is not None:
+                progress(next(count), total)
+
+        return run_concurrently(
+            self.read_destinations, workspace_ids, self._concurrency, arrived=came
+        )
 
     def list_destinations(self, workspace_id: str | None = None) -> list[dict[str, Any]]:
         """Every destination of a workspace (the key's default one when None), all pages."""
@@ -311,9 +425,10 @@ class ApiClient:
     # Paging -------------------------------------------------------------------------------
 
     def _read_pages(self, workspace_id: str | None) -> _Read:
-        """One read of a listing: pages at `offset + len(page)` until the first empty page.
+        """One read of a listing: pages at `offset + len(page)` until the first empty page, or
+        a page shorter than asked that completes `total_count` (where the SDK stops too).
 
-        The pages that `total_count` promises are asked for a few at a time, at the first
+        The pages that `total_count` promises are asked for several at a time, at the first
         page's size; a shorter page moves the offsets after it, which are then asked again.
         """
         read = _Read()
@@ -326,11 +441,11 @@ class ApiClient:
                     f"unexpected API answer: the destinations list goes on past {_MAX_PAGES} "
                     "pages: more pages than orsync will read"
                 )
-            offsets = _next_offsets(len(read.ids), step, read.totals[-1], self._page_concurrency)
+            offsets = _next_offsets(len(read.ids), step, read.totals[-1], self._concurrency)
             pages = run_concurrently(
                 lambda offset: self._list_page(workspace_id, offset),
                 offsets,
-                self._page_concurrency,
+                self._concurrency,
             )
             for offset, (page, page_total) in zip(offsets, pages, strict=True):
                 if offset != len(read.ids) or not read.goes_on():
@@ -380,34 +495,72 @@ class ApiClient:
         allow: frozenset[int] | set[int] = frozenset(),
     ) -> httpx.Response:
         """One request with bounded retries; returns a 2xx (or allowed) answer, else raises."""
-        # Each try ends by --timeout; the retries, and their waits, by the retry deadline.
-        give_up = time.monotonic() + self._retry.deadline
         attempts = self._retry.attempts if retry else 1
+        give_up = math.inf
         for attempt in range(attempts):
-            last = attempt == attempts - 1
-            request = self._http.build_request(method, path, params=params, json=json)
-            deadline = time.monotonic() + self._timeout
+            self._throttle.acquire()
             try:
-                response = self._exchange(request, min(deadline, give_up) if attempt else deadline)
-            except (httpx.TransportError, _DeadlinePassed) as exc:
-                if last or not self._may_wait(give_up, self._retry.backoff(attempt)):
-                    raise self._no_answer(method, path, exc, attempt + 1) from exc
-                continue
-            status = response.status_code
-            if 200 <= status < 300 or status in allow:
-                return response
-            if 300 <= status < 400:
-                # Never followed: the key would go along, and a 3xx is no answer to what was asked.
-                raise ApiError(
-                    f"{method} {path}: the API answered {status}, a redirect to "
-                    f"{_redirect_target(response)}, which orsync does not follow "
-                    "(check --base-url)",
-                    status=status,
+                started = time.monotonic()
+                if not attempt:
+                    # Each try ends by --timeout; the retries, and their waits, by the retry
+                    # deadline, counted from when the first try could start.
+                    give_up = started + self._retry.deadline
+                deadline = started + self._timeout
+                request = self._http.build_request(method, self._url(path, params), json=json)
+                outcome = self._try(request, min(deadline, give_up) if attempt else deadline)
+            finally:
+                self._throttle.release()
+            if isinstance(outcome, (httpx.TimeoutException, _DeadlinePassed)):
+                error = ApiError(
+                    f"{method} {path}: the API did not answer in time (no whole answer "
+                    f"within {self._timeout:g} s; {_tries(attempt + 1)})"
                 )
-            wait_for = self._wait_for(response, attempt)
-            if last or status not in _RETRY_STATUSES or not self._may_wait(give_up, wait_for):
-                break
-        raise self._failure(response, method, path, tries=attempt + 1)
+                wait = self._retry.backoff(attempt)
+            elif isinstance(outcome, httpx.TransportError):
+                error = ApiError(
+                    f"{method} {path}: could not reach the API at {self._http.base_url} "
+                    f"({type(outcome).__name__})"
+                )
+                wait = self._retry.backoff(attempt)
+            else:
+                status = outcome.status_code
+                if 200 <= status < 300 or status in allow:
+                    return outcome
+                if 300 <= status < 400:
+                    # Never followed: the key would go along, and a 3xx is no answer to what
+                    # was asked.
+                    raise ApiError(
+                        f"{method} {path}: the API answered {status}, a redirect to "
+                        f"{_redirect_target(outcome)}, which orsync does not follow "
+                        "(check --base-url)",
+                        status=status,
+                    )
+                error = self._failure(outcome, method, path, tries=attempt + 1)
+                if status not in _RETRY_STATUSES:
+                    raise error
+                wait = self._wait_for(outcome, attempt)
+            if attempt == attempts - 1 or time.monotonic() + wait > give_up:
+                raise error from (outcome if isinstance(outcome, Exception) else None)
+            if isinstance(outcome, httpx.Response) and outcome.status_code == 429:
+                self._throttle.pause(wait)
+            if self._closed.wait(wait):
+                raise _Cancelled()
+        raise AssertionError("unreachable: the last try returns or raises")
+
+    def _url(self, path: str, params: Mapping[str, str | int] | None) -> str:
+        """The whole URL of a request: given a path and parameters apart, httpx parses and
+        checks a URL three times over, a cost each request paid."""
+        url = self._base_url + path
+        return f"{url}?{urlencode(params)}" if params else url
+
+    def _try(
+        self, request: httpx.Request, deadline: float
+    ) -> httpx.Response | httpx.TransportError | _DeadlinePassed:
+        """One try: the answer, or the failure that may be retried."""
+        try:
+            return self._exchange(request, deadline)
+        except (httpx.TimeoutException, _DeadlinePassed, httpx.TransportError) as exc:
+            return exc
 
     def _exchange(self, request: httpx.Request, deadline: float) -> httpx.Response:
         """Send a request and read its whole answer, or give up on it at `deadline`.
@@ -421,9 +574,7 @@ class ApiClient:
                 raise _Cancelled()
             self._waiting.add(exchange.done)
         try:
-            threading.Thread(
-                target=self._run_exchange, args=(exchange,), name="orsync-request", daemon=True
-            ).start()
+            self._runners.submit(exchange)
             finished = exchange.done.wait(max(0.0, deadline - time.monotonic()))
         finally:
             with self._lock:
@@ -450,18 +601,6 @@ class ApiClient:
         finally:
             exchange.done.set()
 
-    def _no_answer(self, method: str, path: str, exc: Exception, tries: int) -> ApiError:
-        """The error for a request that got no answer: too slow, or no connection."""
-        if isinstance(exc, (httpx.TimeoutException, _DeadlinePassed)):
-            return ApiError(
-                f"{method} {path}: the API did not answer in time (no whole answer "
-                f"within {self._timeout:g} s; {_tries(tries)})"
-            )
-        return ApiError(
-            f"{method} {path}: could not reach the API at {self._http.base_url} "
-            f"({type(exc).__name__})"
-        )
-
     def _wait_for(self, response: httpx.Response, attempt: int) -> float:
         retry_after = response.headers.get("Retry-After", "").strip()
         if retry_after:
@@ -472,14 +611,6 @@ class ApiClient:
             if math.isfinite(seconds):
                 return min(max(seconds, 0.0), self._retry.max_retry_after)
         return self._retry.backoff(attempt)
-
-    def _may_wait(self, give_up: float, seconds: float) -> bool:
-        """Sleep `seconds` unless that passes `give_up`; closing the client ends the sleep."""
-        if time.monotonic() + seconds > give_up:
-            return False
-        if self._closed.wait(seconds):
-            raise _Cancelled()
-        return True
 
     def _failure(
         self, response: httpx.Response, method: str, path: str, *, tries: int = 1
@@ -522,24 +653,44 @@ class ApiClient:
         return body
 
 
-def run_concurrently(function: Callable[[T], R], args: Sequence[T], workers: int) -> list[R]:
+def run_concurrently(
+    function: Callable[[T], R],
+    args: Sequence[T],
+    workers: int,
+    *,
+    arrived: Callable[[int, R], None] | None = None,
+) -> list[R]:
     """`function` of each of `args`, `workers` at a time; the results in the order of `args`.
 
+    `arrived(index, result)` runs in the calling thread as each call ends, so that work on a
+    result overlaps the calls still running without holding up the threads that make them.
     The first failure, or a Ctrl-C in the calling thread, returns at once: calls not started
     are cancelled, and calls in flight are not waited for (with a thread pool's own exit, a
     Ctrl-C waited for every request in flight and its retries). They stop when the client is
     closed.
     """
     if workers <= 1 or len(args) <= 1:
-        return [function(arg) for arg in args]
+        results = []
+        for index, arg in enumerate(args):
+            results.append(function(arg))
+            if arrived is not None:
+                arrived(index, results[-1])
+        return results
     pool = ThreadPoolExecutor(max_workers=min(workers, len(args)))
     try:
         futures = [pool.submit(function, arg) for arg in args]
-        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
-        for future in futures:
-            error = future.exception() if future in done else None
-            if error is not None:
-                raise error
+        index_of = {future: index for index, future in enumerate(futures)}
+        # One waiter on every call, for all of them: waiting again for each that ends would
+        # go over all the calls each time.
+        for future in as_completed(futures):
+            if future.exception() is not None:
+                # Of the calls ended by now, the first failure in the order asked.
+                for ended in futures:
+                    error = ended.exception() if ended.done() else None
+                    if error is not None:
+                        raise error
+            if arrived is not None:
+                arrived(index_of[future], future.result())
         return [future.result() for future in futures]
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
@@ -553,13 +704,12 @@ class _Read:
     ids: list[str] = field(default_factory=list)
     totals: list[int] = field(default_factory=list)
     pages: int = 0
-    ended: bool = False  # an empty page came: the listing is over
+    ended: bool = False  # an empty page, or a short one completing total_count: it is over
     stalled: bool = False  # a page held no destination not already listed
     problem: str | None = None
 
     def add(self, page: list[Any], total: int) -> None:
         self.pages += 1
-        self.ended = not page
         if self.totals and total != self.totals[0]:
             self.problem = f"total_count went from {self.totals[0]} to {total}"
         self.totals.append(total)
@@ -579,6 +729,10 @@ class _Read:
             # either way, reading on would not end.
             self.stalled = True
             self.problem = "a page held only destinations already listed"
+        # A page shorter than asked ends the listing when it completes total_count: then no
+        # empty page is asked for, which would cost each listing a second round trip.
+        complete = self.problem is None and len(self.ids) == total
+        self.ended = not page or (len(page) < PAGE_LIMIT and complete)
 
     def goes_on(self) -> bool:
         return not (self.ended or self.stalled)
@@ -615,11 +769,12 @@ class _Read:
 def _next_offsets(offset: int, step: int, total: int, window: int) -> list[int]:
     """The offsets of the next pages, if each holds `step` destinations as the first did.
 
-    Up to `window` of the pages `total_count` promises, then the offset where it says the
-    listing ends, since only an empty page proves the end.
+    Up to `window` of the pages `total_count` promises, then, when the last of them would be
+    as long as asked, the offset where it says the listing ends: only an empty page, or a
+    shorter one, proves the end.
     """
     offsets = list(itertools.islice(range(offset, total, step), window))
-    if len(offsets) < window:
+    if len(offsets) < window and (not offsets or total - offsets[-1] >= PAGE_LIMIT):
         offsets.append(max(offset, total))
     return offsets
 
@@ -662,6 +817,13 @@ def _check_workspace(items: list[dict[str, Any]], workspace_id: str | None, labe
             f"unexpected API answer: the list of {label} holds destination {owners[other]} of "
             f"workspace {other} (was `?workspace_id=` lost on the way, by a proxy?)"
         )
+
+
+def check_concurrency(count: int) -> int:
+    """Requests in flight at once: 1 (one at a time) or more."""
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise UsageError("--concurrency (or ORSYNC_CONCURRENCY) must be a whole number, 1 or more")
+    return count
 
 
 def _tries(count: int) -> str:

@@ -2,14 +2,14 @@
 
 Every workflow lives in `orsync.commands`; heavy imports (httpx, deepdiff) happen inside the
 commands that need them, so `orsync --help` starts fast. Every line that reaches the terminal
-from an error goes through the run's redactor (`orsync.sensitive.redact`).
+from an error goes through the run's redactor (`orsync.sensitive.redact`, in
+`orsync.render.terminal`).
 """
 
 from __future__ import annotations
 
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,11 +17,12 @@ import click
 
 from orsync import __version__
 from orsync import cli_options as opt
-from orsync.errors import EXIT_ERROR, EXIT_OK, OrsyncError, internal_error_message
+from orsync.errors import EXIT_ERROR, EXIT_OK, OrsyncError
 from orsync.interrupts import stop_between_steps
+from orsync.process import end_of_run, start_of_run
 from orsync.render import AUDIT_FORMATS, FORMATS, render_audit, render_plan
+from orsync.render.terminal import render_error
 from orsync.render.violations import violation_lines
-from orsync.sensitive import RUN_SECRETS, redact
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -223,7 +224,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     # Read from the arguments: it must work for errors click raises too.
     verbose = "-v" in args or "--verbose" in args
-    RUN_SECRETS.forget_all()
+    if "orsync.sensitive" in sys.modules:  # else no secret was read yet: none to forget
+        sys.modules["orsync.sensitive"].RUN_SECRETS.forget_all()
+    collecting = start_of_run()
     try:
         code = cli.main(args=args, prog_name="orsync", standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -237,9 +240,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         click.echo("Interrupted." if ctrl_c else "Aborted.", err=True)
         code = EXIT_ERROR
     except Exception as exc:
-        if verbose:
-            click.echo(redact(traceback.format_exc()), err=True, nl=False)
-        message = str(exc) if isinstance(exc, OrsyncError) else internal_error_message(exc)
-        click.echo(f"Error: {redact(message)}", err=True)
+        click.echo(render_error(exc, verbose=verbose), err=True, nl=False)
         code = exc.exit_code if isinstance(exc, OrsyncError) else EXIT_ERROR
+    finally:
+        end_of_run(collecting)
     sys.exit(code if isinstance(code, int) else EXIT_OK)

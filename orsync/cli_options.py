@@ -37,6 +37,9 @@ def shared_options(command: F) -> F:
         click.option("--timeout", type=float, default=defaults.TIMEOUT, envvar="ORSYNC_TIMEOUT",
                      show_default=True, metavar="SECONDS",
                      help="Timeout of one API request (env ORSYNC_TIMEOUT)."),
+        click.option("--concurrency", type=int, default=defaults.CONCURRENCY, metavar="N",
+                     envvar="ORSYNC_CONCURRENCY", show_default=True,
+                     help="API requests in flight at once (env ORSYNC_CONCURRENCY)."),
         click.option("--no-color", is_flag=True, help="No colors (also NO_COLOR)."),
         click.option("-v", "--verbose", is_flag=True, help="Tracebacks and details on errors."),
     ]  # fmt: skip
@@ -54,14 +57,16 @@ def _stack(decorators: list[Callable[[F], F]]) -> Callable[[F], F]:
     return decorate
 
 
-def connection(base_url: str, api_key_env: str, timeout: float, **_: Any) -> Connection:
+def connection(**shared: Any) -> Connection:
     """The API connection the shared options describe."""
-    return Connection(base_url, api_key_env, timeout)
+    return Connection(*(shared[k] for k in ("base_url", "api_key_env", "timeout", "concurrency")))
 
 
 def api_source(**shared: Any) -> ApiSource:
     """The live state from the API, with a client opened when first needed."""
-    return ApiSource(lambda: connection(**shared).open(os.environ))
+    from orsync.render.terminal import terminal_progress
+
+    return ApiSource(lambda: connection(**shared).open(os.environ), terminal_progress())
 
 
 def use_color(no_color: bool, **_: Any) -> bool:
@@ -76,11 +81,9 @@ def live_source(snapshot: str | None, **shared: Any) -> LiveSource:
 
 def warn(messages: Sequence[str], color: bool) -> None:
     """Each warning on stderr, cleaned of every secret of the run."""
-    from orsync.sensitive import redact
+    from orsync.render.terminal import render_warnings
 
-    for message in messages:
-        prefix = click.style("Warning:", fg="yellow") if color else "Warning:"
-        click.echo(f"{prefix} {redact(message)}", err=True)
+    click.echo(render_warnings(messages, color=color), err=True, nl=False)
 
 
 def format_option(formats: tuple[str, ...]) -> Callable[[F], F]:

@@ -169,6 +169,10 @@ class _DestinationChecker:
     def __init__(self, defaults: Mapping[str, Any]) -> None:
         self.defaults = defaults
         self.pinned_lines: dict[str, int] = {}
+        # What a destination that leaves a field out gets: `defaults`, else the API default.
+        self.fallbacks = {
+            key: defaults.get(key, api_default) for key, api_default in types.FIELD_DEFAULTS.items()
+        }
 
     def check_list(
         self, node: ConfigNode, workspace_id: str | None
@@ -221,9 +225,10 @@ class _DestinationChecker:
 
     def resolve_fields(self, declared: Mapping[str, Any]) -> dict[str, Any]:
         """Each compared field from the destination, else `defaults`, else the API default."""
-        fields: dict[str, Any] = {}
-        for key, api_default in types.FIELD_DEFAULTS.items():
-            fields[key] = self.pick(key, declared, api_default)
+        fields = {
+            key: declared[key] if key in declared else _unshared(fallback)
+            for key, fallback in self.fallbacks.items()
+        }
         if "regions" in declared or "regions" in self.defaults:
             fields["regions"] = self.pick("regions", declared, None)
         return fields
@@ -231,8 +236,12 @@ class _DestinationChecker:
     def pick(self, key: str, declared: Mapping[str, Any], api_default: Any) -> Any:
         if key in declared:
             return declared[key]
-        # A copy, so that destinations sharing a default never share a mutable value.
-        return copy.deepcopy(self.defaults.get(key, api_default))
+        return _unshared(self.defaults.get(key, api_default))
+
+
+def _unshared(value: Any) -> Any:
+    """A copy of a default that can be changed, so that destinations never share one."""
+    return copy.deepcopy(value) if isinstance(value, (list, dict)) else value
 
 
 def _check_type(node: ConfigNode) -> str:

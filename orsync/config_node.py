@@ -10,7 +10,6 @@ Numbers are finite and within the range of a 64-bit float: what a JSON reader ca
 
 from __future__ import annotations
 
-import difflib
 import math
 import sys
 from collections.abc import Hashable, Iterable, Mapping, Sequence
@@ -18,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orsync.errors import ConfigError, format_location
-from orsync.interpolate import Expansion, InterpolationError, expand
+from orsync.interpolate import Expansion, InterpolationError, expand, has_reference
 from orsync.yamlsource import LineMap, YamlPath, format_path
 
 
@@ -66,6 +65,8 @@ def did_you_mean(word: str, options: Iterable[str]) -> str | None:
     extending = [option for option in candidates if _loose(option).startswith(_loose(word))]
     if len(extending) == 1 and len(_loose(word)) >= 2:
         return extending[0]
+    import difflib  # only ever needed for a message
+
     close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
     return close[0] if close else None
 
@@ -78,9 +79,13 @@ def message_with_hint(what: str, word: str, options: Sequence[str]) -> str:
     return f"{what} (expected one of: {', '.join(options)})"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ConfigNode:
-    """One value of the config file, its path from the top, and the file it comes from."""
+    """One value of the config file, its path from the top, and the file it comes from.
+
+    Never changed once made. Not `frozen`: one is made for every key of the file, and a frozen
+    dataclass takes twice as long to make.
+    """
 
     value: Any
     path: YamlPath
@@ -112,8 +117,9 @@ class ConfigNode:
         if not isinstance(self.value, dict):
             raise self.error(f"expected a mapping, got {kind_of(self.value)}")
         children: dict[str, ConfigNode] = {}
-        for key in self.value:
-            child = self.child(key)
+        path, context = self.path, self.context
+        for key, value in self.value.items():
+            child = ConfigNode(value, (*path, key), context)
             if not isinstance(key, str):
                 raise child.error(f"expected a text key, got {kind_of(key)} (quote it)")
             children[key] = child
@@ -148,6 +154,8 @@ class ConfigNode:
 
     def expanded(self) -> str:
         """This string with `${VAR}` replaced; an unset variable is an error."""
+        if type(self.value) is str and not has_reference(self.value):
+            return self.value
         expansion = self.expansion()
         if expansion.text is None:
             raise self.error(f"environment variable {expansion.missing[0]} is not set")

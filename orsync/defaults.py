@@ -9,10 +9,8 @@ API_KEY_ENV = "OPENROUTER_MANAGEMENT_KEY"
 TIMEOUT = 30.0
 # Destinations one apply may delete or replace before it refuses (README.md, Apply).
 MAX_DELETES = 3
-# Workspaces read at once.
+# API requests in flight at once, across workspaces and pages (--concurrency).
 CONCURRENCY = 8
-# Pages of one workspace read at once.
-PAGE_CONCURRENCY = 4
 # Items asked for per page (the API's maximum).
 PAGE_LIMIT = 100
 # Seconds to wait before each listing that looks for a create whose answer never came (a

@@ -9,10 +9,11 @@ matches an absent key and a filled-in default matches a key the file leaves out
 
 from __future__ import annotations
 
+import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from functools import cached_property
 from typing import Any
 
 
@@ -42,6 +43,10 @@ class DestinationType:
     keys: Mapping[str, ConfigKey] = field(default_factory=dict)
 
     def required_keys(self) -> tuple[str, ...]:
+        return self._required
+
+    @cached_property
+    def _required(self) -> tuple[str, ...]:
         return tuple(k.name for k in self.keys.values() if k.required)
 
 
@@ -65,7 +70,9 @@ def _config_key(type_name: str, name: str, spec: Mapping[str, Any]) -> ConfigKey
 
 def _load_types() -> dict[str, DestinationType]:
     """The table in destination_types.toml, beside this module: data a person reads at a glance."""
-    table = tomllib.loads(Path(__file__).with_name("destination_types.toml").read_text("utf-8"))
+    path = os.path.join(os.path.dirname(__file__), "destination_types.toml")
+    with open(path, encoding="utf-8") as stream:
+        table = tomllib.loads(stream.read())
     return {
         type_name: DestinationType(
             type_name, {name: _config_key(type_name, name, spec) for name, spec in keys.items()}

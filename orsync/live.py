@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from orsync import defaults
@@ -19,7 +19,7 @@ from orsync.model import LiveDestination, LiveState, LiveWorkspace
 from orsync.sensitive import wrap_live_config
 
 if TYPE_CHECKING:
-    from orsync.api import ApiClient
+    from orsync.api import ApiClient, Listing
 
 # Fields the API may leave out (newer ones); absent means the API's default.
 _OPTIONAL_FIELDS: Mapping[str, Any] = {
@@ -79,6 +79,29 @@ def _value_problem(value: Any) -> str | None:
     return None
 
 
+def _fits(value: Any, depth: int = 0) -> bool:
+    """Whether `_value_problem` would find nothing: the quick check every item goes through,
+    so that the walk naming a problem (and building every path it could name) runs only for
+    an item that has one. Anything it does not know for sure is left to that walk."""
+    kind = type(value)
+    if depth >= _MAX_DEPTH and (kind is dict or kind is list):
+        return False
+    if kind is str:
+        return value.isascii() or _is_text(value)
+    if kind is dict:
+        return all(
+            type(key) is str and (key.isascii() or _is_text(key)) and _fits(item, depth + 1)
+            for key, item in value.items()
+        )
+    if kind is list:
+        return all(_fits(item, depth + 1) for item in value)
+    if kind is float:
+        return math.isfinite(value)
+    if kind is int:
+        return bool(-_MAX_EXACT_INTEGER <= value <= _MAX_EXACT_INTEGER)
+    return kind is bool or value is None
+
+
 class _Shape:
     """Checks one item and names it in every complaint."""
 
@@ -103,7 +126,9 @@ class _Shape:
         return value
 
     def boolean(self, key: str) -> bool:
-        value = self.optional(key)
+        value = self.item.get(key)
+        if value is None:
+            value = _OPTIONAL_FIELDS.get(key)
         if not isinstance(value, bool):
             raise self.fail(f"`{key}` is not true or false")
         return value
@@ -114,13 +139,24 @@ class _Shape:
             raise self.fail(f"`{key}` is not a number")
         return value  # finite and in range: parse_destination checked every value first
 
-    def string_list(self, key: str, *, nullable: bool) -> list[str] | None:
+    def string_list(self, key: str, *, nullable: bool = False) -> list[str] | None:
         value = self.item.get(key) if nullable else self.optional(key)
         if value is None and nullable:
             return None
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise self.fail(f"`{key}` is not a list of strings")
         return list(value)
+
+    def key_hashes(self, key: str) -> list[str] | None:
+        return self.string_list(key, nullable=True)
+
+    def regions(self, key: str) -> list[str]:
+        """The regions as the API stores them, should it ever answer with an alias."""
+        regions = self.string_list(key, nullable=False) or []
+        return [REGION_ALIASES.get(region, region) for region in regions]
+
+    def filter_rules(self, key: str) -> Mapping[str, Any] | None:
+        return self.mapping(key, nullable=True)
 
     def mapping(self, key: str, *, nullable: bool) -> Mapping[str, Any] | None:
         value = self.item.get(key)
@@ -136,25 +172,18 @@ def parse_destination(item: Any, where: str) -> LiveDestination:
     if not isinstance(item, Mapping):
         raise ApiError(f"unexpected API answer: {where} is not an object")
     shape = _Shape(item, where)
-    raw_id = item.get("id")
-    if isinstance(raw_id, str) and raw_id and _is_text(raw_id):
-        # Named by its id in messages, once the id is known to be printable text.
-        shape.where = f"destination {raw_id}"
-    problem = _value_problem(item)
-    if problem:
-        raise shape.fail(problem)
     identifier = shape.string("id")
     assert identifier is not None
+    if _is_text(identifier):
+        # Else the id itself is the problem the check below names, and it cannot be shown.
+        shape.where = f"destination {identifier}"
+    if not _fits(item):
+        problem = _value_problem(item)
+        if problem:
+            raise shape.fail(problem)
     type_name = shape.string("type")
     assert type_name is not None
-    fields: dict[str, Any] = {name: shape.boolean(name) for name in _BOOL_FIELDS}
-    fields["sampling_rate"] = shape.number("sampling_rate")
-    fields["api_key_hashes"] = shape.string_list("api_key_hashes", nullable=True)
-    fields["filter_rules"] = shape.mapping("filter_rules", nullable=True)
-    regions = shape.string_list("regions", nullable=False) or []
-    # Read as the API stores them, should it ever answer with an alias.
-    fields["regions"] = [REGION_ALIASES.get(region, region) for region in regions]
-    ordered = {name: fields[name] for name in (*FIELD_DEFAULTS, "regions")}
+    fields = {name: read(shape, name) for name, read in _FIELD_READERS}
     config = shape.mapping("config", nullable=False)
     assert config is not None
     return LiveDestination(
@@ -162,11 +191,22 @@ def parse_destination(item: Any, where: str) -> LiveDestination:
         workspace_id=shape.string("workspace_id", optional=True),
         name=shape.string("name", optional=True),
         type=type_name,
-        fields=ordered,
+        fields=fields,
         config=wrap_live_config(type_name, config),
         raw=dict(item),
         updated_at=_text_or_none(item.get("updated_at")),
     )
+
+
+# How each compared field is read, in the order of FIELD_DEFAULTS, then `regions`.
+_READERS: Mapping[str, Callable[[_Shape, str], Any]] = {
+    **{flag: _Shape.boolean for flag in _BOOL_FIELDS},
+    "sampling_rate": _Shape.number,
+    "api_key_hashes": _Shape.key_hashes,
+    "filter_rules": _Shape.filter_rules,
+    "regions": _Shape.regions,
+}
+_FIELD_READERS = tuple((name, _READERS[name]) for name in (*FIELD_DEFAULTS, "regions"))
 
 
 def _text_or_none(value: Any) -> str | None:
@@ -189,9 +229,24 @@ def read_live(
     client: ApiClient,
     workspace_ids: Sequence[str | None],
     *,
-    concurrency: int = defaults.CONCURRENCY,
+    progress: Callable[[int, int], None] | None = None,
+    arrived: Callable[[LiveWorkspace], None] | None = None,
 ) -> LiveState:
-    """List the destinations of every workspace, several workspaces at a time."""
-    listings = client.read_workspaces(workspace_ids, concurrency=concurrency)
-    pairs = zip(workspace_ids, listings, strict=True)
-    return LiveState(tuple(parse_workspace(w, read.items, read.warnings) for w, read in pairs))
+    """List the destinations of every workspace, several at a time (as many requests in flight
+    as the client allows); `progress(done, total)` hears of each workspace read.
+
+    Each workspace is typed as soon as it is read, while the requests of others are in flight,
+    and handed to `arrived`, in this thread, for what can be done with it then.
+    """
+    typed: dict[int, LiveWorkspace] = {}
+
+    def came(index: int, listing: Listing) -> None:
+        workspace = parse_workspace(workspace_ids[index], listing.items, listing.warnings)
+        for destination in workspace.destinations:
+            _ = destination.canonical  # for the fingerprint: here, while requests are in flight
+        typed[index] = workspace
+        if arrived is not None:
+            arrived(workspace)
+
+    client.read_workspaces(workspace_ids, progress=progress, arrived=came)
+    return LiveState(tuple(typed[index] for index in range(len(workspace_ids))))

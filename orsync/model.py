@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import enum
-import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from orsync import masking
+
+# `json.dumps(value, sort_keys=True, default=str)`, without making an encoder for each call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, default=str)
 
 
 class SecretOrigin(enum.Enum):
@@ -172,6 +175,12 @@ class LiveDestination:
     raw: Mapping[str, Any]
     updated_at: str | None = None
 
+    @cached_property
+    def canonical(self) -> str:
+        """The item as the live fingerprint hashes it: JSON, keys sorted. Worked out once, best
+        where the item is read (while other requests are in flight)."""
+        return _CANONICAL.encode(self.raw)
+
 
 @dataclass(frozen=True)
 class LiveWorkspace:
@@ -194,17 +203,19 @@ class LiveState:
         return tuple(w for workspace in self.workspaces for w in workspace.warnings)
 
     def workspace(self, workspace_id: str | None) -> LiveWorkspace | None:
-        for candidate in self.workspaces:
-            if candidate.id == workspace_id:
-                return candidate
-        return None
+        return self._by_id.get(workspace_id)
+
+    @cached_property
+    def _by_id(self) -> dict[str | None, LiveWorkspace]:
+        by_id: dict[str | None, LiveWorkspace] = {}
+        for workspace in self.workspaces:
+            by_id.setdefault(workspace.id, workspace)
+        return by_id
 
     def fingerprint(self) -> str:
         """A hash of every live item, independent of list order, to tell whether live changed."""
-        items = sorted(
-            (json.dumps(d.raw, sort_keys=True, default=str), str(w.id))
-            for w in self.workspaces
-            for d in w.destinations
-        )
+        import hashlib
+
+        items = sorted((d.canonical, str(w.id)) for w in self.workspaces for d in w.destinations)
         digest = hashlib.sha256(json.dumps(items).encode())
         return "sha256:" + digest.hexdigest()

@@ -14,6 +14,7 @@ from typing import Any
 from orsync.destination_types import REGIONS_DEFAULT
 
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
+_AUTHORITY_END = re.compile(r"[/?#]")
 
 
 def split_url(value: str) -> tuple[str, str, str, str] | None:
@@ -46,8 +47,8 @@ def split_url(value: str) -> tuple[str, str, str, str] | None:
 
 
 def _authority_end(value: str, start: int) -> int:
-    found = (value.find(c, start) for c in "/?#")
-    return min((i for i in found if i >= 0), default=len(value))
+    found = _AUTHORITY_END.search(value, start)
+    return len(value) if found is None else found.start()
 
 
 def normalize_url(text: str) -> str:

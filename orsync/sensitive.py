@@ -100,23 +100,36 @@ def wrap_live_config(type_name: str, config: Mapping[str, Any]) -> dict[str, Any
     Numbers and booleans stay as they are, even under a secret key: they are settings
     (`tokenTtl: 3600`). A secret the API returned in clear is remembered for redaction.
     """
+    # A known type's secrets are known by their top key: decided once per key, not per value.
+    known = type_name in types.TYPES
+    return {
+        str(k): _wrap_live(
+            type_name, known, (str(k),), v, known and is_secret_path(type_name, (str(k),))
+        )
+        for k, v in config.items()
+    }
 
-    def wrap(text: str) -> Secret:
-        RUN_SECRETS.remember(text)
-        return Secret(SecretOrigin.LIVE, text)
 
-    def walk(path: ConfigPath, value: Any) -> Any:
-        if isinstance(value, Mapping):
-            return {str(k): walk((*path, str(k)), v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [walk(path, item) for item in value]
-        if isinstance(value, str) and (
-            is_secret_path(type_name, path) or masking.has_url_credentials(value)
+def _wrap_live(type_name: str, known: bool, path: ConfigPath, value: Any, secret: bool) -> Any:
+    # A function of its own, not one nested in wrap_live_config: a nested function that calls
+    # itself is a reference cycle, left for the garbage collector, for every destination.
+    if isinstance(value, str):  # the common case, first
+        if (
+            secret
+            or (not known and is_secret_path(type_name, path))
+            or ("://" in value and masking.has_url_credentials(value))
         ):
-            return wrap(value)
+            RUN_SECRETS.remember(value)
+            return Secret(SecretOrigin.LIVE, value)
         return value
-
-    return {str(k): walk((str(k),), v) for k, v in config.items()}
+    if isinstance(value, Mapping):
+        return {
+            str(k): _wrap_live(type_name, known, (*path, str(k)), v, secret)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_wrap_live(type_name, known, path, item, secret) for item in value]
+    return value
 
 
 def mask_config(type_name: str, config: Mapping[str, Any]) -> dict[str, Any]:
@@ -151,6 +164,10 @@ class Redactor:
 
     def __init__(self) -> None:
         self._texts: set[str] = set()
+        # Longest first, sorted once for every message until another secret is remembered; and
+        # how each one begins, to pass over at once a message that holds none.
+        self._ordered: list[str] | None = None
+        self._heads: frozenset[str] = frozenset()
         self._lock = threading.Lock()
 
     def remember(self, secret: str | None) -> None:
@@ -168,6 +185,7 @@ class Redactor:
             spellings.add(credential.strip())
         with self._lock:
             self._texts.update(s for s in spellings if len(s) >= _MIN_REDACTED_LENGTH)
+            self._ordered = None
 
     def redact(self, message: str) -> str:
         """The message with every remembered secret replaced by `***`, longest first.
@@ -176,16 +194,23 @@ class Redactor:
         it would end the run with an encoding error instead of the message.
         """
         with self._lock:
-            texts = sorted(self._texts, key=len, reverse=True)
-        for text in texts:
-            if text in message:
-                message = message.replace(text, REDACTED)
+            if self._ordered is None:
+                self._ordered = sorted(self._texts, key=len, reverse=True)
+                self._heads = frozenset(text[:_MIN_REDACTED_LENGTH] for text in self._texts)
+            texts, heads = self._ordered, self._heads
+        # Every secret is at least _MIN_REDACTED_LENGTH long: where none of them begins, none is.
+        size = _MIN_REDACTED_LENGTH
+        if heads and any(message[i : i + size] in heads for i in range(len(message) - size + 1)):
+            for text in texts:
+                if text in message:
+                    message = message.replace(text, REDACTED)
         return message.encode("utf-8", "backslashreplace").decode("utf-8")
 
     def forget_all(self) -> None:
         """Start afresh (a new run in the same process)."""
         with self._lock:
             self._texts.clear()
+            self._ordered = None
 
 
 RUN_SECRETS = Redactor()

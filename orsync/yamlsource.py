@@ -1,10 +1,12 @@
 """Read YAML into plain Python values, keeping the line of every mapping key and list item.
 
 PyYAML's loaders drop line numbers and let a repeated key silently replace the first one, so this
-module composes the node tree and converts it itself. Scalars go through the safe constructor (ints,
-floats, bools and null resolve as usual), except timestamps, which stay text: a config holds no
-dates, and `2024-01-01` written as a name means the text. Anchors, aliases and merge keys (`<<`)
-work; an explicit key overrides a merged one, as YAML says.
+module builds the values itself, from the parser's events (libyaml's C parser when PyYAML has
+it): composing PyYAML's node tree first, and resolving every scalar's tag through its resolver,
+cost several times what parsing does. Plain scalars resolve as the safe loader resolves them
+(ints, floats, bools and null), each distinct text once, except timestamps, which stay text: a
+config holds no dates, and `2024-01-01` written as a name means the text. Anchors, aliases and
+merge keys (`<<`) work; an explicit key overrides a merged one, as YAML says.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import yaml
+from yaml.composer import ComposerError
 
 from orsync.defaults import MAX_NESTING
 from orsync.errors import ConfigError
@@ -27,17 +30,26 @@ _MERGE_TAG = "tag:yaml.org,2002:merge"
 _TEXT_TAGS = frozenset({"tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:value", _MERGE_TAG})
 # Aliases copy what they point to; this bounds what a few lines of nested aliases can expand to.
 _MAX_VALUES = 1_000_000
+_UNTAGGED = (None, "!")
+_Scalar = yaml.ScalarEvent
+_UNSEEN = object()
 
 
-class _NodeLoader(Protocol):
-    def get_single_node(self) -> yaml.Node | None: ...
+class _EventLoader(Protocol):
+    def check_event(self, *choices: type) -> bool: ...
+
+    def peek_event(self) -> Any: ...
+
+    def get_event(self) -> Any: ...
+
+    def resolve(self, kind: type, value: Any, implicit: Any) -> str: ...
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any: ...
 
     def dispose(self) -> None: ...
 
 
-_LOADER: Callable[[str], _NodeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_LOADER: Callable[[str], _EventLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -81,26 +93,22 @@ def load_located(text: str, file: str) -> Located | None:
     construct a config file has no use for (complex keys, unknown tags, recursive aliases).
     """
     try:
-        return _compose(text, file)
+        return _build(text, file)
     except yaml.MarkedYAMLError as exc:
         raise _syntax_error(exc, file) from None
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1 if isinstance(exc.position, int) else None
         raise ConfigError(f"invalid YAML: {exc.reason}", file=file, line=line) from None
+    except RecursionError:
+        raise ConfigError("invalid YAML: lists or mappings nested too deeply", file=file) from None
     except yaml.YAMLError as exc:  # pragma: no cover - every PyYAML error above carries a place
         raise ConfigError(f"invalid YAML: {type(exc).__name__}", file=file) from None
 
 
-def _compose(text: str, file: str) -> Located | None:
+def _build(text: str, file: str) -> Located | None:
     loader = _LOADER(text)
     try:
-        node = loader.get_single_node()
-        if node is None:
-            return None
-        builder = _Builder(loader, file)
-        builder.lines[()] = _line(node.start_mark) or 1
-        value = builder.convert(node, (), builder.lines)
-        return Located(value, LineMap(builder.lines))
+        return _Builder(loader, file).document()
     finally:
         loader.dispose()
 
@@ -122,130 +130,281 @@ def _line(mark: yaml.Mark | None) -> int | None:
     return None if mark is None else mark.line + 1
 
 
-class _Builder:
-    """Converts a node tree to plain values, recording lines as it goes."""
+@dataclass(frozen=True)
+class _Anchored:
+    """A value an anchor names: what an alias copies, with its lines (relative to it)."""
 
-    def __init__(self, loader: _NodeLoader, file: str) -> None:
+    value: Any
+    lines: Mapping[YamlPath, int]
+    count: int
+
+
+def _copy(value: Any) -> Any:
+    """A copy of a value read from YAML, so that no two places share a list or mapping."""
+    if isinstance(value, dict):
+        return {key: _copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy(item) for item in value]
+    return value
+
+
+def _rebased(lines: Mapping[YamlPath, int], path: YamlPath) -> dict[YamlPath, int]:
+    return {(*path, *sub): line for sub, line in lines.items()}
+
+
+def _relative(lines: Mapping[YamlPath, int], depth: int) -> dict[YamlPath, int]:
+    return {path[depth:]: line for path, line in lines.items()}
+
+
+class _Builder:
+    """Builds plain values from the parser's events, recording lines as it goes."""
+
+    def __init__(self, loader: _EventLoader, file: str) -> None:
         self.loader = loader
+        self.next = loader.get_event
         self.file = file
         self.lines: dict[YamlPath, int] = {}
-        self.open_nodes: set[int] = set()
+        # None while the value it names is being built: an alias to it then is recursive.
+        self.anchors: dict[str, _Anchored | None] = {}
+        self.anchor_marks: dict[str, yaml.Mark] = {}
+        # Each plain scalar's text resolves to the same value wherever it stands.
+        self.plain: dict[str, Any] = {}
         self.count = 0
 
-    def error(self, problem: str, node: yaml.Node, path: YamlPath) -> ConfigError:
-        return ConfigError(
-            problem, file=self.file, line=_line(node.start_mark), path=format_path(path)
-        )
+    def error(self, problem: str, mark: yaml.Mark, path: YamlPath) -> ConfigError:
+        return ConfigError(problem, file=self.file, line=mark.line + 1, path=format_path(path))
 
-    def convert(self, node: yaml.Node, path: YamlPath, lines: dict[YamlPath, int]) -> Any:
-        """Convert `node` found at `path`; its own line is recorded by whoever holds it."""
-        self.count += 1
+    def document(self) -> Located | None:
+        """The one document of the stream, as the composer of PyYAML takes it."""
+        self.next()  # the stream's start
+        if self.loader.check_event(yaml.StreamEndEvent):
+            return None
+        self.next()  # the document's start
+        root = self.next()
+        self.lines[()] = root.start_mark.line + 1
+        value = self.value(root, (), self.lines)
+        self.next()  # the document's end
+        if not self.loader.check_event(yaml.StreamEndEvent):
+            raise ComposerError(
+                "expected a single document in the stream",
+                root.start_mark,
+                "but found another document",
+                self.next().start_mark,
+            )
+        return Located(value, LineMap(self.lines))
+
+    def counted(self, count: int, mark: yaml.Mark, path: YamlPath) -> None:
+        self.count += count
         if self.count > _MAX_VALUES:
-            raise self.error(f"the document expands to over {_MAX_VALUES} values", node, path)
+            raise self.error(f"the document expands to over {_MAX_VALUES} values", mark, path)
+
+    def value(self, event: Any, path: YamlPath, lines: dict[YamlPath, int]) -> Any:
+        """The value that starts with `event`, found at `path`; its own line is recorded by
+        whoever holds it (the key's line, for the value of a mapping)."""
+        kind = type(event)
+        if kind is _Scalar and event.anchor is None and event.tag is None:
+            # The common case, first: a scalar as written, seen before.
+            self.count += 1
+            if self.count > _MAX_VALUES:
+                self.counted(0, event.start_mark, path)
+            if event.implicit[0]:
+                value = self.plain.get(event.value, _UNSEEN)
+                if value is not _UNSEEN:
+                    return value
+            return self.scalar(event, path)
+        if kind is yaml.AliasEvent:
+            return self.alias(event, path, lines)
+        self.counted(1, event.start_mark, path)
+        anchor = event.anchor
+        if anchor is None:
+            if kind is _Scalar:
+                return self.scalar(event, path)
+            return self.collection(event, path, lines)
+        if anchor in self.anchor_marks:
+            raise ComposerError(
+                f"found duplicate anchor {anchor!r}; first occurrence",
+                self.anchor_marks[anchor],
+                "second occurrence",
+                event.start_mark,
+            )
+        self.anchor_marks[anchor] = event.start_mark
+        self.anchors[anchor] = None
+        start = self.count
+        inner: dict[YamlPath, int] = {}
+        if kind is _Scalar:
+            value = self.scalar(event, path)
+        else:
+            value = self.collection(event, path, inner)
+            lines.update(inner)
+        relative = _relative(inner, len(path))
+        self.anchors[anchor] = _Anchored(value, relative, self.count - start + 1)
+        return _copy(value)
+
+    def alias(self, event: Any, path: YamlPath, lines: dict[YamlPath, int]) -> Any:
+        if event.anchor not in self.anchors:
+            raise ComposerError(
+                None, None, f"found undefined alias {event.anchor!r}", event.start_mark
+            )
+        anchored = self.anchors[event.anchor]
+        if anchored is None:
+            problem = "an alias refers to a mapping or list that contains it"
+            raise self.error(problem, event.start_mark, path)
+        self.counted(anchored.count, event.start_mark, path)
+        lines.update(_rebased(anchored.lines, path))
+        return _copy(anchored.value)
+
+    def collection(self, event: Any, path: YamlPath, lines: dict[YamlPath, int]) -> Any:
         if len(path) > MAX_NESTING:
             # libyaml goes 1000 levels deep: too deep for what later walks over the values.
             problem = f"lists and mappings nested over {MAX_NESTING} levels deep"
-            raise self.error(problem, node, path[:MAX_NESTING])
-        if isinstance(node, yaml.ScalarNode):
-            return self.scalar(node, path)
-        if id(node) in self.open_nodes:
-            raise self.error("an alias refers to a mapping or list that contains it", node, path)
-        self.open_nodes.add(id(node))
-        try:
-            if isinstance(node, yaml.MappingNode) and node.tag == _MAP_TAG:
-                return self.mapping(node, path, lines)
-            if isinstance(node, yaml.SequenceNode) and node.tag == _SEQ_TAG:
-                return self.sequence(node, path, lines)
-            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
-            raise self.error(f"unsupported YAML tag {tag!r}", node, path)
-        finally:
-            self.open_nodes.discard(id(node))
+            raise self.error(problem, event.start_mark, path[:MAX_NESTING])
+        tag = event.tag
+        if type(event) is yaml.MappingStartEvent and (tag in _UNTAGGED or tag == _MAP_TAG):
+            return self.mapping(path, lines)
+        if type(event) is yaml.SequenceStartEvent and (tag in _UNTAGGED or tag == _SEQ_TAG):
+            return self.sequence(path, lines)
+        shown = str(tag).replace("tag:yaml.org,2002:", "!!")
+        raise self.error(f"unsupported YAML tag {shown!r}", event.start_mark, path)
 
-    def scalar(self, node: yaml.ScalarNode, path: YamlPath) -> Any:
-        if node.tag in _TEXT_TAGS:
-            return self.text(str(node.value), node, path)
+    def scalar(self, event: Any, path: YamlPath) -> Any:
+        tag, text = event.tag, event.value
+        if tag in _UNTAGGED:
+            if not event.implicit[0]:
+                return self.text(text, event, path)  # quoted: text whatever it looks like
+            try:
+                return self.plain[text]
+            except KeyError:
+                pass
+            value = self.construct(
+                self.loader.resolve(yaml.ScalarNode, text, event.implicit), event, path
+            )
+            self.plain[text] = value
+            return value
+        return self.construct(tag, event, path)
+
+    def construct(self, tag: str, event: Any, path: YamlPath) -> Any:
+        if tag in _TEXT_TAGS:
+            return self.text(str(event.value), event, path)
+        node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
         try:
             value = self.loader.construct_object(node)
         except (ValueError, TypeError, OverflowError, yaml.YAMLError):
             # The value is not quoted: it may be a secret given an explicit tag by mistake.
-            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
-            raise self.error(f"the value does not fit its YAML tag {tag!r}", node, path) from None
-        return self.text(value, node, path) if isinstance(value, str) else value
+            shown = tag.replace("tag:yaml.org,2002:", "!!")
+            problem = f"the value does not fit its YAML tag {shown!r}"
+            raise self.error(problem, event.start_mark, path) from None
+        return self.text(value, event, path) if isinstance(value, str) else value
 
-    def text(self, value: str, node: yaml.Node, path: YamlPath) -> str:
+    def text(self, value: str, event: Any, path: YamlPath) -> str:
         """A string that can be sent: the pure-Python loader lets an escape such as `\\udcff`
         write half of a UTF-16 pair, which is no character and cannot be encoded (libyaml
         refuses it)."""
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            problem = (
-                "an escape such as \\udcff writes half a surrogate pair, which is no character"
-            )
-            raise self.error(problem, node, path) from None
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                problem = (
+                    "an escape such as \\udcff writes half a surrogate pair, which is no character"
+                )
+                raise self.error(problem, event.start_mark, path) from None
         return value
 
-    def sequence(
-        self, node: yaml.SequenceNode, path: YamlPath, lines: dict[YamlPath, int]
-    ) -> list[Any]:
+    def sequence(self, path: YamlPath, lines: dict[YamlPath, int]) -> list[Any]:
         items: list[Any] = []
-        for index, item in enumerate(node.value):
-            item_path = (*path, index)
-            lines[item_path] = _line(item.start_mark) or 1
-            items.append(self.convert(item, item_path, lines))
+        event = self.next()
+        while type(event) is not yaml.SequenceEndEvent:
+            item_path = (*path, len(items))
+            lines[item_path] = event.start_mark.line + 1
+            items.append(self.value(event, item_path, lines))
+            event = self.next()
         return items
 
-    def mapping(
-        self, node: yaml.MappingNode, path: YamlPath, lines: dict[YamlPath, int]
-    ) -> dict[Any, Any]:
+    def mapping(self, path: YamlPath, lines: dict[YamlPath, int]) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
-        first_line: dict[Any, int] = {}
-        merge_sources: list[yaml.MappingNode] = []
-        for key_node, value_node in node.value:
-            if key_node.tag == _MERGE_TAG:
-                merge_sources.extend(self.merge_sources(value_node, path))
+        merged: list[tuple[dict[Any, Any], dict[YamlPath, int]]] = []
+        plain, following = self.plain, self.next
+        event = following()
+        while type(event) is not yaml.MappingEndEvent:
+            if self.is_merge(event):
+                merged.extend(self.merge_sources(following(), path))
+                event = following()
                 continue
-            key = self.key(key_node, path)
-            line = _line(key_node.start_mark) or 1
-            if key in first_line:
-                problem = f"duplicate key {key!r} (first at line {first_line[key]})"
-                raise self.error(problem, key_node, (*path, key))
-            first_line[key] = line
-            lines[(*path, key)] = line
-            result[key] = self.convert(value_node, (*path, key), lines)
-        for source in merge_sources:
-            self.merge(source, path, result, lines)
+            if type(event) is _Scalar and event.tag is None and event.anchor is None:
+                # The common case, first: a key as written, its text seen before.
+                if event.implicit[0]:
+                    key = plain.get(event.value, _UNSEEN)
+                    if key is _UNSEEN:
+                        key = self.scalar(event, path)
+                else:
+                    key = self.text(event.value, event, path)
+            else:
+                key = self.key(event, path)
+            key_path = (*path, key)
+            if key in result:  # merged keys come last: `result` holds the written ones
+                problem = f"duplicate key {key!r} (first at line {lines[key_path]})"
+                raise self.error(problem, event.start_mark, key_path)
+            lines[key_path] = event.start_mark.line + 1
+            result[key] = self.value(following(), key_path, lines)
+            event = following()
+        for source, source_lines in merged:
+            added = {key for key in source if key not in result}
+            for key in added:
+                result[key] = source[key]
+            lines.update(
+                ((*path, *sub), line) for sub, line in source_lines.items() if sub[0] in added
+            )
         return result
 
-    def key(self, node: yaml.Node, path: YamlPath) -> Hashable:
-        if not isinstance(node, yaml.ScalarNode):
+    @staticmethod
+    def is_merge(event: Any) -> bool:
+        if type(event) is not _Scalar:
+            return False
+        if event.tag in _UNTAGGED:
+            return event.value == "<<" and bool(event.implicit[0])
+        return bool(event.tag == _MERGE_TAG)
+
+    def key(self, event: Any, path: YamlPath) -> Hashable:
+        key: Hashable
+        if type(event) is _Scalar:
+            # An anchored key is named for the aliases to come.
+            key = self.scalar(event, path) if event.anchor is None else self.value(event, path, {})
+            return key
+        if type(event) is yaml.AliasEvent:
+            return self.alias_key(event, path)
+        raise self.error(
+            "a mapping key must be a single value, not a list or mapping", event.start_mark, path
+        )
+
+    def alias_key(self, event: Any, path: YamlPath) -> Hashable:
+        anchor: str = event.anchor
+        if anchor not in self.anchors:
+            raise ComposerError(None, None, f"found undefined alias {anchor!r}", event.start_mark)
+        anchored = self.anchors[anchor]
+        if anchored is None or isinstance(anchored.value, (dict, list)):
             raise self.error(
-                "a mapping key must be a single value, not a list or mapping", node, path
+                "a mapping key must be a single value, not a list or mapping",
+                event.start_mark,
+                path,
             )
-        key: Hashable = self.scalar(node, path)
+        self.counted(1, event.start_mark, path)
+        key: Hashable = anchored.value
         return key
 
-    def merge_sources(self, node: yaml.Node, path: YamlPath) -> list[yaml.MappingNode]:
-        candidates = node.value if isinstance(node, yaml.SequenceNode) else [node]
-        if not all(isinstance(c, yaml.MappingNode) for c in candidates):
-            raise self.error("'<<' merges a mapping or a list of mappings", node, path)
-        return list(candidates)
-
-    def merge(
-        self,
-        source: yaml.MappingNode,
-        path: YamlPath,
-        result: dict[Any, Any],
-        lines: dict[YamlPath, int],
-    ) -> None:
-        """Add the keys of a merged mapping that `result` does not have yet, with their lines."""
-        scratch: dict[YamlPath, int] = {}
-        merged = self.convert(source, path, scratch)
+    def merge_sources(
+        self, event: Any, path: YamlPath
+    ) -> list[tuple[dict[Any, Any], dict[YamlPath, int]]]:
+        """The mappings a `<<` merges, in order, each with its lines relative to it."""
+        inner: dict[YamlPath, int] = {}
+        # Built where the mapping stands, so that a problem inside is located there.
+        value = self.value(event, path, inner)
         depth = len(path)
-        for key, value in merged.items():
-            if key in result:
-                continue
-            result[key] = value
-            lines.update(
-                (sub, line) for sub, line in scratch.items() if sub[depth : depth + 1] == (key,)
-            )
+        if isinstance(value, dict):
+            return [(value, _relative(inner, depth))]
+        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            by_item: list[dict[YamlPath, int]] = [{} for _ in value]
+            for sub, line in inner.items():
+                index = sub[depth]
+                if len(sub) > depth + 1 and isinstance(index, int):
+                    by_item[index][sub[depth + 1 :]] = line
+            return list(zip(value, by_item, strict=True))
+        raise self.error("'<<' merges a mapping or a list of mappings", event.start_mark, path)

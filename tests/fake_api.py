@@ -12,8 +12,10 @@ dropping `?workspace_id=`) is switched on by tests.
 The type table is deliberately written out again here rather than imported from orsync: a fake
 that shares orsync's table would hide a mistake in it.
 
-Run it by hand or from a benchmark:
-    python tests/fake_api.py [--port N] [--destinations N] [--workspaces M]
+Run it by hand or from a benchmark (it serves in its own process, so its CPU is not orsync's):
+    python tests/fake_api.py [--port N] [--destinations N] [--workspaces M] [--latency S]
+It prints `base_url=...`, `management_key=...`, the workspace ids, then `ready`; on SIGTERM it
+stops and prints `requests=N max_in_flight=M`.
 """
 
 from __future__ import annotations
@@ -153,6 +155,8 @@ class RecordedRequest:
     query: dict[str, str]
     body: Any
     authorization: str | None
+    # time.monotonic() when the request arrived, before any latency or fault delay.
+    received_at: float = 0.0
 
 
 @dataclass
@@ -179,9 +183,12 @@ class _Fault:
     drop_connection: bool
     location: str | None
     trickle: float
+    workspace_id: str | None = None
 
-    def matches(self, method: str, path: str) -> bool:
-        return _request_matches(self.method, self.path_contains, method, path)
+    def matches(self, request: RecordedRequest) -> bool:
+        if self.workspace_id is not None and request.query.get("workspace_id") != self.workspace_id:
+            return False
+        return _request_matches(self.method, self.path_contains, request.method, request.path)
 
     @property
     def only_slow(self) -> bool:
@@ -272,15 +279,18 @@ def mask_secret(value: object, style: str) -> object:
 def mask_destination(
     item: Mapping[str, Any], style: str, *, mask_non_strings: bool = True
 ) -> dict[str, Any]:
-    """A deep copy of a stored destination with its secrets masked as the API shows them.
+    """A stored destination with its secrets masked as the API shows them.
 
+    Only what masking replaces is copied (the item and its config): an answer is serialised at
+    once, under the fake's lock, so it can share the rest with what is stored.
     `mask_non_strings=False` shows a number, boolean, list or map under a secret-named key
     (`tokenTtl: 3600` of a type the fake knows only by key names) as it is.
     """
-    masked = copy.deepcopy(dict(item))
+    masked = dict(item)
     config = masked.get("config")
     if not isinstance(config, dict):
         return masked
+    config = masked["config"] = dict(config)
     dest_type = str(masked.get("type"))
     for key, value in config.items():
         if key == "headers" and isinstance(value, dict):
@@ -456,12 +466,15 @@ class FakeApi:
         unknown_workspace_status: int = 404,
         extra_types: Iterable[str] = (),
         mask_non_strings: bool = True,
+        latency: float = 0.0,
         port: int = 0,
     ) -> None:
         """`count_hidden`: `total_count` also counts what the listing hides (deleted destinations,
         and those added with `add_hidden`, of types not yet stable). `ignore_workspace_id`: the
         list answers the default workspace whatever `?workspace_id=` asks, as behind a proxy that
-        drops the query.
+        drops the query. `latency`: seconds between a request's arrival and its answer, as a
+        network's round trip would add (the answer is made at once; a fault's delay comes
+        first, and the latency counts from the arrival).
         """
         if mask_style not in MASK_STYLES:
             raise ValueError(f"mask_style must be one of {MASK_STYLES}, not {mask_style!r}")
@@ -487,8 +500,14 @@ class FakeApi:
         self.extra_types = frozenset(extra_types)
         # Whether a non-string value under a secret key is shown as stars or as it is.
         self.mask_non_strings = mask_non_strings
+        if latency < 0:
+            raise ValueError("latency must be >= 0")
+        self.latency = latency
         self.port = port
         self.requests: list[RecordedRequest] = []
+        # Requests received and not yet answered, now and at the most.
+        self.in_flight = 0
+        self.max_in_flight = 0
         # Exceptions raised inside the fake (answered 500); a test may assert there were none.
         self.server_errors: list[str] = []
         self._lock = threading.Lock()
@@ -661,8 +680,10 @@ class FakeApi:
         drop_connection: bool = False,
         location: str | None = None,
         trickle: float = 0.0,
+        workspace_id: str | None = None,
     ) -> None:
-        """Queue a fault for the next `times` requests matching method and path substring.
+        """Queue a fault for the next `times` requests matching method and path substring
+        (and `?workspace_id=`, when given).
 
         `path_contains` is matched against the path without its query. Faults come before
         auth, as from a proxy in front. `status=200` with no `body` and a `delay` only slows
@@ -687,6 +708,7 @@ class FakeApi:
             drop_connection,
             location,
             trickle,
+            workspace_id,
         )
         with self._lock:
             self._faults.append(fault)
@@ -717,11 +739,31 @@ class FakeApi:
     # -- serving (called from handler threads) --
 
     def _respond(self, request: RecordedRequest, body_is_json: bool) -> _Response | None:
-        """Record a request and answer it, applying faults; None means drop the connection."""
+        """Record a request and answer it, counting it in flight until it is answered.
+
+        The latency is added to the answer, however long making it took: it stands for the
+        network, and the fake's own time to answer is not the client's to pay.
+        """
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            due_at = time.monotonic() + self.latency
+            response = self._answer(request, body_is_json)
+            if self.latency > 0:
+                # Waits on the stop event, so stop() never waits for a slow answer.
+                self._stopping.wait(max(0.0, due_at - time.monotonic()))
+            return response
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+    def _answer(self, request: RecordedRequest, body_is_json: bool) -> _Response | None:
+        """Answer a request, applying faults; None means drop the connection."""
         with self._lock:
             self.requests.append(request)
             due = self._take_hooks_locked(request.method, request.path)
-            fault = self._take_fault_locked(request.method, request.path)
+            fault = self._take_fault_locked(request)
         for hook in due:
             # Outside the lock: an action changes state through the public helpers.
             try:
@@ -761,9 +803,9 @@ class FakeApi:
                     due.append(hook)
         return due
 
-    def _take_fault_locked(self, method: str, path: str) -> _Fault | None:
+    def _take_fault_locked(self, request: RecordedRequest) -> _Fault | None:
         for fault in self._faults:
-            if fault.matches(method, path):
+            if fault.matches(request):
                 fault.remaining -= 1
                 if fault.remaining == 0:
                     self._faults.remove(fault)
@@ -1040,6 +1082,7 @@ class _Handler(BaseHTTPRequestHandler):
         pass  # Keep test output clean; `FakeApi.requests` is the log.
 
     def _dispatch(self) -> None:
+        received = time.monotonic()
         raw = self._read_body()
         body: Any = None
         body_is_json = True
@@ -1053,7 +1096,7 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         query = dict(parse_qsl(url.query, keep_blank_values=True))
         request = RecordedRequest(
-            self.command, url.path, query, body, self.headers.get("Authorization")
+            self.command, url.path, query, body, self.headers.get("Authorization"), received
         )
         response = self.api._respond(request, body_is_json)
         if response is None:
@@ -1141,6 +1184,11 @@ def seed_destinations(api: FakeApi, count: int, workspace_id: str | None = None)
         api.add_destination(item, workspace_id)
 
 
+def bench_workspace_ids(count: int) -> list[str]:
+    """The ids of the extra workspaces `--workspaces N` makes, in order."""
+    return [f"00000000-0000-4000-8000-{n + 2:012d}" for n in range(count)]
+
+
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
@@ -1153,12 +1201,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workspaces", type=int, default=0, help="extra workspaces")
     parser.add_argument("--max-page-size", type=int, default=100)
     parser.add_argument("--mask-style", choices=MASK_STYLES, default="prefix")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added per request")
     args = parser.parse_args(argv)
-    extra = [f"00000000-0000-4000-8000-{i + 2:012d}" for i in range(args.workspaces)]
+    extra = bench_workspace_ids(args.workspaces)
     api = FakeApi(
         workspaces=extra,
         max_page_size=args.max_page_size,
         mask_style=args.mask_style,
+        latency=args.latency,
         port=args.port,
     )
     for workspace_id in (DEFAULT_WORKSPACE_ID, *extra):
@@ -1169,12 +1219,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"management_key={MANAGEMENT_KEY}")
         for workspace_id in extra:
             print(f"workspace_id={workspace_id}")
-        sys.stdout.flush()
+        print("ready", flush=True)
         try:
             while True:
                 time.sleep(3600)
         except KeyboardInterrupt:
             pass
+    print(f"requests={len(api.requests)} max_in_flight={api.max_in_flight}", flush=True)
     return 0
 
 

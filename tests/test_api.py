@@ -20,6 +20,7 @@ from conftest import Orsync
 from fake_api import DEFAULT_WORKSPACE_ID, MANAGEMENT_KEY, ORDINARY_KEY, FakeApi, RecordedRequest
 
 from orsync import api as api_module
+from orsync import defaults
 from orsync.api import (
     PAGE_LIMIT,
     ApiClient,
@@ -68,8 +69,9 @@ def test_every_page_asks_for_the_maximum_limit(fake: FakeApi, client: ApiClient)
     assert [d["id"] for d in client.list_destinations()] == ids
     pages = sent(fake, "GET")
     assert {r.query["limit"] for r in pages} == {str(PAGE_LIMIT)}
-    # The listing ends at the first empty page, not where total_count says.
-    assert sorted(int(r.query["offset"]) for r in pages) == [0, 100, 200, 250]
+    # The listing ends at the page shorter than asked that completes total_count: the empty
+    # page after it is not asked for.
+    assert sorted(int(r.query["offset"]) for r in pages) == [0, 100, 200]
 
 
 def test_short_pages_are_followed_by_offset_plus_what_came() -> None:
@@ -80,7 +82,15 @@ def test_short_pages_are_followed_by_offset_plus_what_came() -> None:
     assert [d["id"] for d in items] == ids
     assert len({d["id"] for d in items}) == 250
     assert {r.query["limit"] for r in pages} == {"100"}
-    assert sorted(int(r.query["offset"]) for r in pages) == [*range(0, 250, 7), 250]
+    # Every page is shorter than asked: the one that completes total_count ends the listing.
+    assert sorted(int(r.query["offset"]) for r in pages) == list(range(0, 250, 7))
+
+
+def test_a_full_last_page_is_followed_by_an_empty_one(fake: FakeApi, client: ApiClient) -> None:
+    ids = seed(fake, 200)
+    assert [d["id"] for d in client.list_destinations()] == ids
+    # A page as long as asked proves no end, even where total_count says it is the last.
+    assert sorted(int(r.query["offset"]) for r in sent(fake, "GET")) == [0, 100, 200]
 
 
 def test_workspace_id_scopes_the_list(fake: FakeApi, client: ApiClient) -> None:
@@ -99,8 +109,9 @@ def test_a_server_that_ignores_offset_is_not_read_for_ever(
     fake.fail(status=200, body=json.dumps({"data": [item], "total_count": 10**7}), times=100)
     with pytest.raises(ApiError, match="a page held only destinations already listed"):
         client.list_destinations()
-    # Three reads of a first page and one window of pages after it.
-    assert len(sent(fake, "GET")) <= 3 * (1 + 4)
+    # Three reads of a first page and one window of pages after it (as many as the client
+    # has requests in flight).
+    assert len(sent(fake, "GET")) <= 3 * (1 + defaults.CONCURRENCY)
 
 
 def test_read_live_keeps_the_order_asked(fake: FakeApi, client: ApiClient) -> None:
@@ -108,7 +119,7 @@ def test_read_live_keeps_the_order_asked(fake: FakeApi, client: ApiClient) -> No
     for count, workspace_id in enumerate(wanted, start=1):
         seed(fake, count, workspace_id)
     fake.fail(method="GET", status=200, delay=0.3)  # whichever is asked first answers last
-    live = read_live(client, wanted, concurrency=8)
+    live = read_live(client, wanted)
     assert [w.id for w in live.workspaces] == wanted
     for workspace in live.workspaces:
         stored = [d["name"] for d in fake.destinations(workspace.id)]
@@ -126,7 +137,7 @@ def test_429_waits_as_retry_after_says(fake: FakeApi, client: ApiClient) -> None
     started = time.monotonic()
     assert len(client.list_destinations()) == 1
     assert time.monotonic() - started >= 0.9  # FAST's own backoff is a few milliseconds
-    assert len(sent(fake, "GET")) == 3  # the 429, the page, the empty page that ends it
+    assert len(sent(fake, "GET")) == 2  # the 429, then the page (short, total_count met)
 
 
 def test_waits_are_bounded(fake: FakeApi) -> None:
@@ -162,7 +173,7 @@ def test_server_errors_are_retried_up_to_the_attempts(
     with pytest.raises(ApiError, match=f"answered {status} after 3 tries") as caught:
         client.list_destinations()
     assert caught.value.status == status
-    assert len(sent(fake, "GET")) == 2 + 2 + 3
+    assert len(sent(fake, "GET")) == (2 + 1) + 3
 
 
 def test_other_client_errors_are_not_retried(fake: FakeApi, client: ApiClient) -> None:
@@ -179,7 +190,7 @@ def test_dropped_connections_are_retried(fake: FakeApi, client: ApiClient) -> No
     fake.fail(drop_connection=True, times=10)
     with pytest.raises(ApiError, match="could not reach the API"):
         client.list_destinations()
-    assert len(sent(fake, "GET")) == 2 + 2 + 3
+    assert len(sent(fake, "GET")) == (2 + 1) + 3
 
 
 def test_a_slow_answer_times_out_and_is_retried(fake: FakeApi) -> None:
@@ -187,7 +198,7 @@ def test_a_slow_answer_times_out_and_is_retried(fake: FakeApi) -> None:
     with ApiClient(fake.base_url, MANAGEMENT_KEY, timeout=0.2, retry=FAST) as client:
         fake.fail(status=200, delay=1.0)
         assert len(client.list_destinations()) == 1
-        assert len(sent(fake, "GET")) == 3
+        assert len(sent(fake, "GET")) == 2
         fake.fail(status=200, delay=1.0, times=3)
         with pytest.raises(ApiError, match="did not answer in time"):
             client.list_destinations()
@@ -392,17 +403,18 @@ def test_a_total_count_above_the_listing_is_a_warning(count_hidden: bool) -> Non
         assert "total_count says 5 destinations, but the listing holds 3" in warning
         assert "the same on two reads" in warning
         # Read twice to tell a short listing from a moving one: 0, 3 (empty), and again.
-        assert sorted(int(r.query["offset"]) for r in sent(fake, "GET")) == [0, 0, 3, 3, 5, 5]
+        assert sorted(int(r.query["offset"]) for r in sent(fake, "GET")) == [0, 0, 3, 3]
     else:
         assert listing.warnings == ()
-        assert sorted(int(r.query["offset"]) for r in sent(fake, "GET")) == [0, 3]
+        # One page, shorter than asked and holding total_count: nothing more to ask.
+        assert sorted(int(r.query["offset"]) for r in sent(fake, "GET")) == [0]
 
 
 def test_a_huge_total_count_with_empty_pages_ends_at_the_first_empty_page() -> None:
     with FakeApi(count_hidden=True) as fake:
         seed(fake, 1)
         fake.add_hidden(499_999)
-        with ApiClient(fake.base_url, MANAGEMENT_KEY, retry=FAST, page_concurrency=4) as client:
+        with ApiClient(fake.base_url, MANAGEMENT_KEY, retry=FAST, concurrency=4) as client:
             listing = client.read_destinations()
         requests = sent(fake, "GET")
     assert len(listing.items) == 1
@@ -433,10 +445,14 @@ def test_a_total_count_above_the_listing_warns_through_plan(orsync: Orsync) -> N
     assert document.code == 0, document.output
     (warning,) = json.loads(document.stdout)["warnings"]
     assert "total_count says 500000" in warning
-    assert requests <= 1 + 2 * 2 * (1 + 4)
+    assert requests <= 1 + 2 * 2 * (1 + defaults.CONCURRENCY)
+
+
+# A listing of one page is one answer, which cannot move under itself: these use pages of 2.
 
 
 def test_a_listing_that_moves_once_is_read_again(fake: FakeApi, client: ApiClient) -> None:
+    fake.max_page_size = 2
     ids = seed(fake, 3)
     fake.move_listing(times=1)
     listing = client.read_destinations()
@@ -444,19 +460,25 @@ def test_a_listing_that_moves_once_is_read_again(fake: FakeApi, client: ApiClien
     assert len(names) == 4 and names[0].startswith("moved-")
     assert [d["id"] for d in listing.items][1:] == ids
     assert listing.warnings == ()
-    assert [int(r.query["offset"]) for r in sent(fake, "GET")] == [0, 3, 0, 4]
+    # The page at 2 finds the list moved (a destination listed twice, total_count up by one),
+    # so the read goes on to an empty page and is read again, whole this time.
+    assert [int(r.query["offset"]) for r in sent(fake, "GET")] == [0, 2, 4, 0, 2]
 
 
 def test_a_listing_that_never_holds_still_is_an_error(fake: FakeApi, client: ApiClient) -> None:
+    fake.max_page_size = 2
     seed(fake, 3)
     fake.move_listing(times=100)
     with pytest.raises(ApiError, match="kept changing while orsync read them") as caught:
         client.read_destinations()
     assert "3 reads" in str(caught.value) and "the default workspace" in str(caught.value)
-    assert len(sent(fake, "GET")) == 3 * 2
+    # Each read stops at the first page that holds only what it listed already; the list grows
+    # by one with every page asked after a first, so a read takes a handful of pages.
+    assert len(sent(fake, "GET")) <= 3 * 10
 
 
 def test_a_listing_that_never_holds_still_fails_plan(orsync: Orsync, fake: FakeApi) -> None:
+    fake.max_page_size = 1
     seed(fake, 2)
     fake.move_listing(times=100)
     orsync.write_config("version: 1\ndestinations: []\n")

@@ -118,7 +118,7 @@ def test_rate_limit_is_retried_honouring_retry_after(configured: Orsync, fake: F
     result = configured("plan", env=ENV)
     assert result.code == 0, result.output
     assert time.monotonic() - started >= 1.0
-    assert len(fake.requests) == 3  # the 429, the page, the empty page that ends the list
+    assert len(fake.requests) == 2  # the 429, then the page (short, and total_count met)
 
 
 def test_server_errors_are_retried_then_reported(configured: Orsync, fake: FakeApi) -> None:

@@ -19,6 +19,7 @@ from orsync.model import (
 from orsync.plan import Action, Plan
 
 SECRET = "sk-lf-0123456789AbCd"
+WORKSPACE = "77777777-0000-4000-8000-000000000007"
 EXISTS = {"field": "model", "operator": "exists"}
 
 

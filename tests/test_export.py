@@ -321,7 +321,9 @@ def _drawn_config(draw: st.DrawFn, type_name: str) -> dict[str, Any]:
         for key in keys
     }
     if draw(st.booleans()):
-        config["headers"] = draw(st.dictionaries(st.text(min_size=1, max_size=8), _text))
+        # Header names are one name whatever their case: live never holds two such.
+        headers = st.dictionaries(st.text(min_size=1, max_size=8), _text)
+        config["headers"] = draw(headers.filter(lambda h: len({n.lower() for n in h}) == len(h)))
     return config
 
 

@@ -67,3 +67,6 @@ def test_a_filter_with_no_groups_is_no_filter() -> None:
     disabled = normalize_field("filter_rules", {"enabled": False, "groups": [group]})
     assert disabled != none
     assert disabled != normalize_field("filter_rules", {"groups": [group]})
+
+
+# Values as JSON and YAML give them: what the diff's quick comparison must agree with.

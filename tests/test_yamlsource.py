@@ -179,3 +179,63 @@ def test_escaped_surrogate_is_no_text(text: str) -> None:
             "invalid YAML: found invalid Unicode character escape code "
             "(while parsing a quoted scalar at line 2)"
         )
+
+
+def test_an_alias_is_a_copy_located_where_it_is_written() -> None:
+    doc = located(
+        """
+        hooks: &hooks [a, b]
+        again: [*hooks]
+        &name name: x
+        other: *name
+        """
+    )
+    assert doc.value == {"hooks": ["a", "b"], "again": [["a", "b"]], "name": "x", "other": "name"}
+    doc.value["again"][0].append("c")
+    assert doc.value["hooks"] == ["a", "b"]  # a copy: changing one changes no other
+    assert doc.lines.line(("again", 0)) == 2  # the alias
+    assert doc.lines.line(("again", 0, 1)) == 1  # what it copies, where that is written
+
+
+def test_merged_lists_of_mappings_keep_the_first_value_and_its_line() -> None:
+    doc = located(
+        """
+        a: &a {p: 1, q: 2}
+        b: &b {q: 3, r: 4}
+        c:
+          <<: [*a, *b]
+          p: 0
+        """
+    )
+    assert doc.value["c"] == {"p": 0, "q": 2, "r": 4}
+    assert [doc.lines.line(("c", key)) for key in ("p", "q", "r")] == [5, 1, 2]
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "problem"),
+    [
+        ("a: 1\nb: *x\n", 2, "invalid YAML: found undefined alias"),
+        (
+            "a: &x 1\nb: &x 2\n",
+            2,
+            "invalid YAML: second occurrence (found duplicate anchor",
+        ),
+    ],
+)
+def test_aliases_that_name_no_value(text: str, line: int, problem: str) -> None:
+    found = error(text)
+    assert found.line == line
+    assert found.problem.startswith(problem)
+
+
+def test_nesting_too_deep_is_an_error_not_a_crash() -> None:
+    found = error("a: " + "[" * 5000 + "]" * 5000 + "\n")
+    # libyaml stops it as invalid YAML; the pure-Python parser gets as far as orsync's own limit.
+    assert "nest" in found.problem
+
+
+def test_aliases_that_expand_too_far_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(yamlsource, "_MAX_VALUES", 50)
+    found = error("a: &a [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\nb: [*a, *a, *a, *a, *a]\n")
+    assert found.problem == "the document expands to over 50 values"
+    assert (found.line, found.path) == (2, "b[3]")

@@ -10,33 +10,51 @@ from orsync import defaults
 
 if TYPE_CHECKING:
     from orsync.api import ApiClient
-    from orsync.model import DesiredState, LiveState
+    from orsync.model import DesiredState, LiveState, LiveWorkspace
     from orsync.workspaces import WorkspaceInfo
 
 
 @dataclass(frozen=True)
 class Connection:
-    """How to reach the management API: base URL, where the key is, how long a request may take."""
+    """How to reach the management API: base URL, where the key is, how long a request may
+    take, and how many requests may be in flight at once."""
 
     base_url: str = defaults.BASE_URL
     api_key_env: str = defaults.API_KEY_ENV
     timeout: float = defaults.TIMEOUT
+    concurrency: int = defaults.CONCURRENCY
 
     def open(self, environ: Mapping[str, str]) -> ApiClient:
         """A client, once the URL, the timeout and the key (from `environ`) are checked."""
-        from orsync.api import ApiClient, check_base_url, check_timeout, read_api_key
+        from orsync.api import (
+            ApiClient,
+            check_base_url,
+            check_concurrency,
+            check_timeout,
+            read_api_key,
+        )
 
         check_base_url(self.base_url)
         timeout = check_timeout(self.timeout)
+        concurrency = check_concurrency(self.concurrency)
         key = read_api_key(self.api_key_env, environ)
-        return ApiClient(self.base_url, key, key_env=self.api_key_env, timeout=timeout)
+        return ApiClient(
+            self.base_url, key, key_env=self.api_key_env, timeout=timeout, concurrency=concurrency
+        )
+
+
+# Hears of each workspace as soon as it is read, in the thread that asked for the read.
+Arrived = Callable[["LiveWorkspace"], None]
 
 
 class LiveSource(Protocol):
     """Where the live state comes from: the API, or a saved snapshot."""
 
-    def read(self, workspace_ids: Sequence[str | None]) -> LiveState:
-        """The destinations of these workspaces (UUIDs; None: the key's default one)."""
+    def read(
+        self, workspace_ids: Sequence[str | None], arrived: Arrived | None = None
+    ) -> LiveState:
+        """The destinations of these workspaces (UUIDs; None: the key's default one); each
+        one handed to `arrived` as soon as it is read."""
         ...
 
     def find_workspaces(self, names: Sequence[str]) -> Mapping[str, WorkspaceInfo | None]:
@@ -52,17 +70,34 @@ class LiveSource(Protocol):
 ClientOpener = Callable[[], "ApiClient"]
 
 
+class Progress(Protocol):
+    """Hears how reading the workspaces goes: `update` as each is read, `end` when it stops."""
+
+    def update(self, done: int, total: int) -> None: ...
+
+    def end(self) -> None: ...
+
+
 @dataclass(frozen=True)
 class ApiSource:
     """The live state as the API lists it now, through a client opened for the read."""
 
     open_client: ClientOpener
+    progress: Progress | None = None
 
-    def read(self, workspace_ids: Sequence[str | None]) -> LiveState:
+    def read(
+        self, workspace_ids: Sequence[str | None], arrived: Arrived | None = None
+    ) -> LiveState:
         from orsync.live import read_live
 
+        progress = self.progress
         with self.open_client() as client:
-            return read_live(client, workspace_ids)
+            if progress is None:
+                return read_live(client, workspace_ids, arrived=arrived)
+            try:
+                return read_live(client, workspace_ids, progress=progress.update, arrived=arrived)
+            finally:
+                progress.end()
 
     def find_workspaces(self, names: Sequence[str]) -> Mapping[str, WorkspaceInfo | None]:
         from orsync.workspaces import find_with_client
@@ -84,7 +119,9 @@ class SnapshotSource:
 
     path: str
 
-    def read(self, workspace_ids: Sequence[str | None]) -> LiveState:
+    def read(
+        self, workspace_ids: Sequence[str | None], arrived: Arrived | None = None
+    ) -> LiveState:
         from orsync.snapshot import read_snapshot
 
         return read_snapshot(self.path, workspace_ids)
