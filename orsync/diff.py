@@ -61,27 +61,55 @@ class _Findings:
         self.unverified.extend(other.unverified)
 
 
-def plan_changes(desired: DesiredState, live: LiveState) -> Plan:
-    """Compare every configured workspace with its live destinations and return the plan."""
+@dataclass(frozen=True)
+class WorkspacePlan:
+    """One workspace planned on its own, from exactly `config` and `live` (by identity), as
+    `plan_changes` would plan it: made while other workspaces are still being read."""
+
+    config: WorkspaceConfig
+    live: LiveWorkspace
+    workspace_id: str | None
+    changes: tuple[Change, ...]
+    unchanged: tuple[DestinationRef, ...]
+    notes: _Findings
+
+
+def plan_workspace(workspace: WorkspaceConfig, live: LiveWorkspace) -> WorkspacePlan:
+    """Plan one workspace entry against its live destinations."""
+    # The default workspace's id is not in the config, but live items carry it.
+    workspace_id = workspace.id or next((d.workspace_id for d in live.destinations), None)
+    notes = _Findings()
+    found, same = _plan_workspace(workspace, live, workspace_id, notes)
+    return WorkspacePlan(workspace, live, workspace_id, tuple(found), tuple(same), notes)
+
+
+def plan_changes(
+    desired: DesiredState, live: LiveState, ready: Iterable[WorkspacePlan] = ()
+) -> Plan:
+    """Compare every configured workspace with its live destinations and return the plan.
+
+    `ready` holds workspaces planned already (while others were read); one planned from
+    other values than these is planned again, so the plan is the same either way.
+    """
     changes: list[Change] = []
     notes = _Findings(warnings=list(desired.warnings))
     notes.warnings += check_default_not_declared_twice(desired, live)
     notes.warnings += live.warnings
     unchanged: list[DestinationRef] = []
     workspace_ids: list[str | None] = []
+    parts = {id(part.config): part for part in ready}
     for workspace in desired.workspaces:
         live_workspace = live.workspace(workspace.id)
         if live_workspace is None:
             label = workspace.id or "the default workspace"
             raise PlanningError(f"the live state has no destinations list for {label}")
-        # The default workspace's id is not in the config, but live items carry it.
-        workspace_id = workspace.id or next(
-            (d.workspace_id for d in live_workspace.destinations), None
-        )
-        found, same = _plan_workspace(workspace, live_workspace, workspace_id, notes)
-        changes.extend(found)
-        unchanged.extend(same)
-        workspace_ids.append(workspace_id)
+        part = parts.get(id(workspace))
+        if part is None or part.config is not workspace or part.live is not live_workspace:
+            part = plan_workspace(workspace, live_workspace)
+        notes.take(part.notes)
+        changes.extend(part.changes)
+        unchanged.extend(part.unchanged)
+        workspace_ids.append(part.workspace_id)
     plan = Plan(
         changes=tuple(changes),
         unchanged=len(unchanged),

@@ -6,12 +6,15 @@ from typing import Any
 
 import pytest
 from builders import declared as desired
+from builders import desired_state, plan_of
 from builders import live_item as live
-from builders import plan_of
 
+from orsync.diff import plan_changes, plan_workspace
 from orsync.errors import AmbiguousMatchError
+from orsync.live import parse_workspace
 from orsync.model import (
     DesiredDestination,
+    LiveState,
     Secret,
     SecretOrigin,
     UnmanagedPolicy,
@@ -211,3 +214,15 @@ def test_headers_are_compared_whole() -> None:
     assert plan_of(
         [desired()], [live(config={"url": "https://hooks.example.com/in", "x": 1})]
     ).in_sync
+
+
+def test_workspaces_planned_ahead_give_the_same_plan() -> None:
+    state = desired_state([desired("Hook", sampling_rate=0.5), desired("New")])
+    live_state = LiveState((parse_workspace(None, [live("Hook"), live("Stray", ident="s-1")]),))
+    whole = plan_changes(state, live_state)
+    ahead = [plan_workspace(state.workspaces[0], live_state.workspaces[0])]
+    assert plan_changes(state, live_state, ahead) == whole
+    # A part planned from other live values is planned again.
+    stale = [plan_workspace(state.workspaces[0], parse_workspace(None, []))]
+    assert plan_changes(state, live_state, stale) == whole
+    assert whole.changes

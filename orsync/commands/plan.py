@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from orsync.errors import (
     SafetyError,
 )
 from orsync.findings import violations_summary
-from orsync.model import DesiredState, LiveState
+from orsync.model import DesiredState, LiveState, LiveWorkspace
 from orsync.plan import Action, Plan
 
 
@@ -71,12 +72,22 @@ def run_plan(
     max_deletes: int = defaults.MAX_DELETES,
 ) -> PlanOutcome:
     """Plan the config at `config_path` against the live state `source` gives."""
-    from orsync.diff import plan_changes
+    from orsync.diff import WorkspacePlan, plan_changes, plan_workspace
     from orsync.safety import safety_problem
 
     desired = choose_desired(config_path, workspaces, source)
-    live = source.read(desired.live_workspace_ids())
-    plan = plan_changes(desired, live)
+    entries = {entry.id: entry for entry in desired.workspaces}
+    ahead: list[WorkspacePlan] = []
+
+    def arrived(live_workspace: LiveWorkspace) -> None:
+        # Planned while other workspaces are read; plan_changes plans again, in its order,
+        # any workspace whose planning failed here, so errors come as they would after.
+        if live_workspace.id in entries:
+            with contextlib.suppress(OrsyncError):
+                ahead.append(plan_workspace(entries[live_workspace.id], live_workspace))
+
+    live = source.read(desired.live_workspace_ids(), arrived)
+    plan = plan_changes(desired, live, ahead)
     unmanaged_in = _workspaces_with_unmanaged(plan, desired, live)
     return PlanOutcome(plan, safety_problem(plan, max_deletes), unmanaged_in)
 
