@@ -159,7 +159,12 @@ def mask_url(value: str) -> str:
 
 def url_host(value: str) -> str | None:
     """The host of a URL-like value (`scheme://...`), in lower case and without user, password
-    or port: what may be said of where a secret URL sends; None for a value that is no URL."""
+    or port: what may be said of where a secret URL sends; None for a value that is no URL.
+
+    A backslash counts as a slash, as browsers and WHATWG parsers read web URLs: so
+    `https://evil.example\\@good.example` is a URL to evil.example, not good.example."""
+    if value[:8].lower().startswith(("http://", "https://")):
+        value = value.replace("\\", "/")
     parts = split_url(value)
     if parts is None:
         return None

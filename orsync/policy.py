@@ -141,6 +141,10 @@ def _ignored(path: str, ignore: Sequence[str]) -> bool:
     return False
 
 
+# Keys whose value is a host, with or without a scheme.
+_HOST_KEYS = frozenset({"host", "endpoint"})
+
+
 def url_values(config: Mapping[str, Any], prefix: str = "config") -> Iterator[tuple[str, str]]:
     """`(path, text)` of every URL-like text in a config, secrets included, at any depth.
     The text must never be shown: take its host with `masking.url_host`."""
@@ -157,8 +161,13 @@ def urls_in(path: str, value: Any) -> Iterator[tuple[str, str]]:
             yield from urls_in(f"{path}[{index}]", item)
     else:
         text = value.value if isinstance(value, Secret) else value
-        if isinstance(text, str) and masking.url_host(text) is not None:
+        if not isinstance(text, str):
+            return
+        if masking.url_host(text) is not None:
             yield path, text
+        elif path.rpartition(".")[2] in _HOST_KEYS and text.strip():
+            # A host written without a scheme (clickhouse `host: ch.example.com:8443`).
+            yield path, f"https://{text.strip()}"
 
 
 def url_hosts(config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:

@@ -423,3 +423,30 @@ def test_export_and_snapshot_of_a_policy_only_config_read_the_default_workspace(
     exported = orsync("export")
     assert exported.code == 0 and exported.stderr == ""
     assert "name: hook" in exported.stdout
+
+
+@pytest.mark.parametrize(
+    ("config", "host"),
+    [
+        (
+            '{publicKey: "${PK}", secretKey: "${SK}", baseUrl: "https://evil.example\\\\@us.cloud.langfuse.com"}',
+            "evil.example",
+        ),
+        (
+            '{host: "clickhouse.evil.example:8443", database: d, username: u, password: "${SK}"}',
+            "clickhouse.evil.example",
+        ),
+    ],
+    ids=["backslash before @", "host without a scheme"],
+)
+def test_allowed_hosts_cannot_be_sidestepped(orsync: Orsync, config: str, host: str) -> None:
+    kind = "langfuse" if "publicKey" in config else "clickhouse"
+    orsync.write_config(f"""
+        version: 1
+        policy: {{allowed_hosts: ["*.langfuse.com"]}}
+        destinations:
+          - {{name: d, type: {kind}, config: {config}}}
+        """)
+    result = orsync("validate", env={"PK": "pk-lf-0123456789", "SK": "sk-lf-0123456789"})
+    assert result.code == 3
+    assert host in result.output and "allowed_hosts" in result.output
