@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import builders
 import pytest
 from builders import env, pin, plan_of
 from fake_api import DEFAULT_WORKSPACE_ID, MANAGEMENT_KEY, FakeApi
@@ -36,25 +37,10 @@ WORKSPACE = "aaaaaaaa-0000-4000-8000-00000000000a"
 
 
 def declared(
-    name: str,
-    type_name: str = "webhook",
-    config: dict[str, Any] | None = None,
-    *,
-    workspace: str | None = None,
-    pinned: str | None = None,
-    protect: bool = False,
-    **fields: Any,
+    name: str, type_name: str = "webhook", config: dict[str, Any] | None = None, **keys: Any
 ) -> DesiredDestination:
-    return DesiredDestination(
-        workspace_id=workspace,
-        name=name,
-        type=type_name,
-        fields={**FIELD_DEFAULTS, **fields},
-        config=config if config is not None else {"url": URL},
-        source=Source("orsync.yaml", 5),
-        id=pinned,
-        protect=protect,
-    )
+    """A declaration at line 5 of orsync.yaml (see tests/builders.py)."""
+    return builders.declared(name, type_name, config, source=Source("orsync.yaml", 5), **keys)
 
 
 def seed(fake: FakeApi, name: str, type_name: str = "webhook", **extra: Any) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 
 import builders
 import pytest
+from builders import declared, env
 
 from orsync.destination_types import FIELD_DEFAULTS
 from orsync.diff import plan_changes
@@ -59,10 +60,6 @@ Space = tuple[str | None, str, list[DesiredDestination], list[dict[str, Any]]]
 Renderer = Callable[[Plan], str]
 
 
-def env(value: str | None, variable: str = "VAR") -> Secret:
-    return Secret(SecretOrigin.ENV, value, (variable,))
-
-
 def desired(
     name: str,
     type_name: str = "webhook",
@@ -72,14 +69,11 @@ def desired(
     line: int = 3,
     **fields: Any,
 ) -> DesiredDestination:
-    return DesiredDestination(
-        workspace_id=workspace,
-        name=name,
-        type=type_name,
-        fields={**FIELD_DEFAULTS, **fields},
-        config=config if config is not None else {"url": f"https://hooks.example.com/{name}"},
-        source=Source(CONFIG, line),
-    )
+    """A declaration in workspace MAIN of CONFIG (see tests/builders.py)."""
+    url = {"url": f"https://hooks.example.com/{name}"}
+    source = Source(CONFIG, line)
+    config = config if config is not None else url
+    return declared(name, type_name, config, workspace=workspace, source=source, **fields)
 
 
 def live(
