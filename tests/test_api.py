@@ -489,7 +489,7 @@ def test_a_listing_that_never_holds_still_fails_plan(orsync: Orsync, fake: FakeA
 
 
 def test_more_pages_than_orsync_reads(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(api_module, "_MAX_PAGES", 5)
+    monkeypatch.setattr(api_module, "MAX_PAGES", 5)
     with FakeApi(max_page_size=1) as fake:
         seed(fake, 10)
         client = ApiClient(fake.base_url, MANAGEMENT_KEY, retry=FAST)
