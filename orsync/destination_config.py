@@ -41,11 +41,11 @@ def read_destination_config(
             raise child.error(_unknown_key(key, known, owner.child("type").quoted()))
         elif known is None:
             config[key] = _unknown_type_value(child, type_name, (key,))
-        elif types.is_secret_key(type_name, key):
+        elif (spec := known.keys[key]).secret:
             config[key] = read_secret(child)
-        elif known.keys[key].values and _spelled_out(child):
+        elif spec.values and _spelled_out(child):
             # A closed list: the API refuses anything else, so a typo is caught here.
-            config[key] = child.choice(known.keys[key].values, f"{type_name} {key}")
+            config[key] = child.choice(spec.values, f"{type_name} {key}")
         else:
             config[key] = _single_value(child)
     for key in known.required_keys() if known is not None else ():

@@ -320,18 +320,23 @@ class _Builder:
         plain, following = self.plain, self.next
         event = following()
         while type(event) is not yaml.MappingEndEvent:
-            if self.is_merge(event):
-                merged.extend(self.merge_sources(following(), path))
-                event = following()
-                continue
+            key: Hashable
             if type(event) is _Scalar and event.tag is None and event.anchor is None:
                 # The common case, first: a key as written, its text seen before.
-                if event.implicit[0]:
+                if not event.implicit[0]:
+                    key = self.text(event.value, event, path)
+                elif event.value == "<<":
+                    merged.extend(self.merge_sources(following(), path))
+                    event = following()
+                    continue
+                else:
                     key = plain.get(event.value, _UNSEEN)
                     if key is _UNSEEN:
                         key = self.scalar(event, path)
-                else:
-                    key = self.text(event.value, event, path)
+            elif self.is_merge(event):
+                merged.extend(self.merge_sources(following(), path))
+                event = following()
+                continue
             else:
                 key = self.key(event, path)
             key_path = (*path, key)
