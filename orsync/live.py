@@ -203,7 +203,7 @@ def _parse(item: Any, shape: _Shape) -> LiveDestination:
         type=type_name,
         fields=fields,
         config=wrap_live_config(type_name, config),
-        raw=dict(item),
+        raw=item if type(item) is dict else dict(item),  # read only: no copy needed
         updated_at=_text_or_none(item.get("updated_at")),
     )
 
