@@ -59,7 +59,7 @@ def shared_options(command: F) -> F:
 
 
 def _connection(**shared: Any) -> Connection:
-    return Connection(*(shared[k] for k in ("base_url", "api_key_env", "timeout", "concurrency")))
+    return Connection(**{name: shared[name] for name in Connection.__dataclass_fields__})
 
 
 def _api_source(**shared: Any) -> ApiSource:
