@@ -246,8 +246,6 @@ def bench_paging(program: Program, scratch: Path, repeat: int) -> None:
     settings: list[tuple[str, list[str]]] = [("default concurrency", [])]
     if program.has_concurrency:
         settings.append(("--concurrency 1 (baseline)", ["--concurrency", "1"]))
-    else:
-        line("--concurrency 1 (baseline)", "n/a", "this orsync has no --concurrency")
     for label, extra in settings:
         walls = {}
         for latency in (LATENCY, 0.0):
@@ -266,6 +264,8 @@ def bench_paging(program: Program, scratch: Path, repeat: int) -> None:
             f"{walls[LATENCY].wall:.2f} s against {walls[0.0].wall:.2f} s; "
             f"{requests} requests  {goal}",
         )
+    if not program.has_concurrency:
+        line("--concurrency 1 (baseline)", "n/a", "this orsync has no --concurrency")
 
 
 # 3. A big snapshot ------------------------------------------------------------------------------

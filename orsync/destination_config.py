@@ -42,10 +42,10 @@ def read_destination_config(
             raise child.error(_unknown_key(key, known, type_shown))
         elif known is None:
             config[key] = _unknown_type_value(child, type_name, (key,))
-        elif types.is_secret_key(type_name, key):
+        elif (spec := known.keys[key]).secret:
             config[key] = read_secret(child)
         else:
-            _check_closed_list(child, type_name, known.keys[key])
+            _check_closed_list(child, type_name, spec)
             config[key] = _single_value(child)
     for key in known.required_keys() if known is not None else ():
         if key not in config:

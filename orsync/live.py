@@ -89,10 +89,18 @@ def _fits(value: Any, depth: int = 0) -> bool:
     if kind is str:
         return value.isascii() or _is_text(value)
     if kind is dict:
-        return all(
-            type(key) is str and (key.isascii() or _is_text(key)) and _fits(item, depth + 1)
-            for key, item in value.items()
-        )
+        if depth == _MAX_DEPTH:
+            return not value  # anything inside would be too deep
+        for key, item in value.items():
+            if type(key) is not str or not (key.isascii() or _is_text(key)):
+                return False
+            # Text, true/false and null, the most of what an item holds, without a call.
+            if type(item) is str:
+                if not (item.isascii() or _is_text(item)):
+                    return False
+            elif not (item is None or type(item) is bool or _fits(item, depth + 1)):
+                return False
+        return True
     if kind is list:
         return all(_fits(item, depth + 1) for item in value)
     if kind is float:
@@ -103,11 +111,20 @@ def _fits(value: Any, depth: int = 0) -> bool:
 
 
 class _Shape:
-    """Checks one item and names it in every complaint."""
+    """Checks one item and names it in every complaint: by its id once that can be shown,
+    else by its place in the list (`where`, or `where, item <index>`)."""
 
-    def __init__(self, item: Mapping[str, Any], where: str) -> None:
+    def __init__(self, item: Mapping[str, Any], where: str, index: int | None = None) -> None:
         self.item = item
-        self.where = where
+        self.place = where
+        self.index = index
+        self.identifier: str | None = None
+
+    @property
+    def where(self) -> str:
+        if self.identifier is not None:
+            return f"destination {self.identifier}"
+        return self.place if self.index is None else f"{self.place}, item {self.index}"
 
     def fail(self, problem: str) -> ApiError:
         return ApiError(f"unexpected API answer: {self.where}: {problem}")
@@ -169,21 +186,28 @@ class _Shape:
 
 def parse_destination(item: Any, where: str) -> LiveDestination:
     """Check one destination item from the API and type it; raise ApiError naming what is wrong."""
-    if not isinstance(item, Mapping):
-        raise ApiError(f"unexpected API answer: {where} is not an object")
-    shape = _Shape(item, where)
+    return _parse(item, _Shape(item, where))
+
+
+def _parse(item: Any, shape: _Shape) -> LiveDestination:
+    if type(item) is not dict and not isinstance(item, Mapping):
+        raise ApiError(f"unexpected API answer: {shape.where} is not an object")
     identifier = shape.string("id")
     assert identifier is not None
     if _is_text(identifier):
         # Else the id itself is the problem the check below names, and it cannot be shown.
-        shape.where = f"destination {identifier}"
+        shape.identifier = identifier
     if not _fits(item):
         problem = _value_problem(item)
         if problem:
             raise shape.fail(problem)
     type_name = shape.string("type")
     assert type_name is not None
-    fields = {name: read(shape, name) for name, read in _FIELD_READERS}
+    fields: dict[str, Any] = {}
+    for name, read in _FIELD_READERS:
+        value = item.get(name)
+        # true or false where a flag is, the most of the fields: taken without a call.
+        fields[name] = value if type(value) is bool and name in _FLAGS else read(shape, name)
     config = shape.mapping("config", nullable=False)
     assert config is not None
     return LiveDestination(
@@ -193,7 +217,7 @@ def parse_destination(item: Any, where: str) -> LiveDestination:
         type=type_name,
         fields=fields,
         config=wrap_live_config(type_name, config),
-        raw=dict(item),
+        raw=item if type(item) is dict else dict(item),  # read only: no copy needed
         updated_at=_text_or_none(item.get("updated_at")),
     )
 
@@ -207,6 +231,7 @@ _READERS: Mapping[str, Callable[[_Shape, str], Any]] = {
     "regions": _Shape.regions,
 }
 _FIELD_READERS = tuple((name, _READERS[name]) for name in (*FIELD_DEFAULTS, "regions"))
+_FLAGS = frozenset(_BOOL_FIELDS)
 
 
 def _text_or_none(value: Any) -> str | None:
@@ -219,9 +244,7 @@ def parse_workspace(
 ) -> LiveWorkspace:
     """Type the list of items of one workspace; `warnings` are what reading it found."""
     label = workspace_id or "default workspace"
-    parsed = tuple(
-        parse_destination(item, f"{label}, item {index}") for index, item in enumerate(items)
-    )
+    parsed = tuple(_parse(item, _Shape(item, label, index)) for index, item in enumerate(items))
     return LiveWorkspace(workspace_id, parsed, tuple(warnings))
 
 

@@ -7,6 +7,7 @@ with scheme and host in lower case.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -17,6 +18,8 @@ _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
 _AUTHORITY_END = re.compile(r"[/?#]")
 
 
+# The masking rules, the live config walk and the diff each split the same URL again.
+@functools.lru_cache(maxsize=1024)
 def split_url(value: str) -> tuple[str, str, str, str] | None:
     """`("https://", userinfo, host[:port], rest)` for a URL, else None.
 

@@ -52,19 +52,51 @@ class _EventLoader(Protocol):
 _LOADER: Callable[[str], _EventLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-@dataclass(frozen=True)
-class LineMap:
-    """The 1-based line of every mapping key and list item, by path."""
+# The lines of one mapping's keys, or of one list's items.
+_Lines = dict[Hashable, int] | list[int]
 
-    lines: Mapping[YamlPath, int]
+
+class LineMap:
+    """The 1-based line of every mapping key and list item of a document.
+
+    Kept beside each mapping and list, not by path: the paths would be tuples made for every
+    key of the file, a good part of the cost of reading it.
+    """
+
+    def __init__(self, root: Any, root_line: int, tables: Mapping[int, _Lines]) -> None:
+        self._root = root  # keeps the values alive, so that their ids stay theirs
+        self._root_line = root_line
+        self._tables = tables
 
     def line(self, path: YamlPath) -> int:
         """The line of `path`, or of its nearest ancestor that has one (a key left out)."""
-        for end in range(len(path), -1, -1):
-            found = self.lines.get(path[:end])
-            if found is not None:
-                return found
-        return 1
+        value, line = self._root, self._root_line
+        for key in path:
+            table = self._tables.get(id(value))
+            if isinstance(table, dict):
+                found = table.get(key)
+            elif table is not None and type(key) is int and 0 <= key < len(table):
+                found = table[key]
+            else:
+                found = None
+            if found is None:
+                break
+            line, value = found, value[key]
+        return line
+
+    @property
+    def lines(self) -> dict[YamlPath, int]:
+        """Every path that has a line, and its line."""
+        lines: dict[YamlPath, int] = {(): self._root_line}
+        todo: list[tuple[YamlPath, Any]] = [((), self._root)]
+        while todo:
+            path, value = todo.pop()
+            table = self._tables.get(id(value))
+            keys = table.items() if isinstance(table, dict) else enumerate(table or ())
+            for key, line in keys:
+                lines[(*path, key)] = line
+                todo.append(((*path, key), value[key]))
+        return lines
 
 
 @dataclass(frozen=True)
@@ -132,38 +164,25 @@ def _line(mark: yaml.Mark | None) -> int | None:
 
 @dataclass(frozen=True)
 class _Anchored:
-    """A value an anchor names: what an alias copies, with its lines (relative to it)."""
+    """A value an anchor names, for aliases to copy, and how many values it holds."""
 
     value: Any
-    lines: Mapping[YamlPath, int]
     count: int
 
 
-def _copy(value: Any) -> Any:
-    """A copy of a value read from YAML, so that no two places share a list or mapping."""
-    if isinstance(value, dict):
-        return {key: _copy(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_copy(item) for item in value]
-    return value
-
-
-def _rebased(lines: Mapping[YamlPath, int], path: YamlPath) -> dict[YamlPath, int]:
-    return {(*path, *sub): line for sub, line in lines.items()}
-
-
-def _relative(lines: Mapping[YamlPath, int], depth: int) -> dict[YamlPath, int]:
-    return {path[depth:]: line for path, line in lines.items()}
-
-
 class _Builder:
-    """Builds plain values from the parser's events, recording lines as it goes."""
+    """Builds plain values from the parser's events, recording lines as it goes.
+
+    `self.path` is where the value being built sits, for messages; each mapping and list gets
+    its table of lines in `self.tables`, by its id.
+    """
 
     def __init__(self, loader: _EventLoader, file: str) -> None:
         self.loader = loader
         self.next = loader.get_event
         self.file = file
-        self.lines: dict[YamlPath, int] = {}
+        self.path: list[Hashable] = []
+        self.tables: dict[int, _Lines] = {}
         # None while the value it names is being built: an alias to it then is recursive.
         self.anchors: dict[str, _Anchored | None] = {}
         self.anchor_marks: dict[str, yaml.Mark] = {}
@@ -171,8 +190,9 @@ class _Builder:
         self.plain: dict[str, Any] = {}
         self.count = 0
 
-    def error(self, problem: str, mark: yaml.Mark, path: YamlPath) -> ConfigError:
-        return ConfigError(problem, file=self.file, line=mark.line + 1, path=format_path(path))
+    def error(self, problem: str, mark: yaml.Mark, *more: Hashable) -> ConfigError:
+        path = format_path((*self.path, *more))
+        return ConfigError(problem, file=self.file, line=mark.line + 1, path=path)
 
     def document(self) -> Located | None:
         """The one document of the stream, as the composer of PyYAML takes it."""
@@ -181,8 +201,7 @@ class _Builder:
             return None
         self.next()  # the document's start
         root = self.next()
-        self.lines[()] = root.start_mark.line + 1
-        value = self.value(root, (), self.lines)
+        value = self.value(root)
         self.next()  # the document's end
         if not self.loader.check_event(yaml.StreamEndEvent):
             raise ComposerError(
@@ -191,35 +210,35 @@ class _Builder:
                 "but found another document",
                 self.next().start_mark,
             )
-        return Located(value, LineMap(self.lines))
+        return Located(value, LineMap(value, root.start_mark.line + 1, self.tables))
 
-    def counted(self, count: int, mark: yaml.Mark, path: YamlPath) -> None:
+    def counted(self, count: int, mark: yaml.Mark) -> None:
         self.count += count
         if self.count > _MAX_VALUES:
-            raise self.error(f"the document expands to over {_MAX_VALUES} values", mark, path)
+            raise self.error(f"the document expands to over {_MAX_VALUES} values", mark)
 
-    def value(self, event: Any, path: YamlPath, lines: dict[YamlPath, int]) -> Any:
-        """The value that starts with `event`, found at `path`; its own line is recorded by
-        whoever holds it (the key's line, for the value of a mapping)."""
+    def value(self, event: Any) -> Any:
+        """The value that starts with `event`; its own line is recorded by whoever holds it
+        (the key's line, for the value of a mapping)."""
         kind = type(event)
         if kind is _Scalar and event.anchor is None and event.tag is None:
             # The common case, first: a scalar as written, seen before.
             self.count += 1
             if self.count > _MAX_VALUES:
-                self.counted(0, event.start_mark, path)
+                self.counted(0, event.start_mark)
             if event.implicit[0]:
                 value = self.plain.get(event.value, _UNSEEN)
                 if value is not _UNSEEN:
                     return value
-            return self.scalar(event, path)
+            return self.scalar(event)
         if kind is yaml.AliasEvent:
-            return self.alias(event, path, lines)
-        self.counted(1, event.start_mark, path)
+            return self.alias(event)
+        self.counted(1, event.start_mark)
         anchor = event.anchor
         if anchor is None:
             if kind is _Scalar:
-                return self.scalar(event, path)
-            return self.collection(event, path, lines)
+                return self.scalar(event)
+            return self.collection(event)
         if anchor in self.anchor_marks:
             raise ComposerError(
                 f"found duplicate anchor {anchor!r}; first occurrence",
@@ -230,17 +249,24 @@ class _Builder:
         self.anchor_marks[anchor] = event.start_mark
         self.anchors[anchor] = None
         start = self.count
-        inner: dict[YamlPath, int] = {}
-        if kind is _Scalar:
-            value = self.scalar(event, path)
-        else:
-            value = self.collection(event, path, inner)
-            lines.update(inner)
-        relative = _relative(inner, len(path))
-        self.anchors[anchor] = _Anchored(value, relative, self.count - start + 1)
-        return _copy(value)
+        value = self.scalar(event) if kind is _Scalar else self.collection(event)
+        self.anchors[anchor] = _Anchored(value, self.count - start + 1)
+        return self.copy(value)
 
-    def alias(self, event: Any, path: YamlPath, lines: dict[YamlPath, int]) -> Any:
+    def copy(self, value: Any) -> Any:
+        """A copy of a value built already, with its lines, so that no two places share a
+        list or mapping."""
+        if isinstance(value, dict):
+            copied: Any = {key: self.copy(item) for key, item in value.items()}
+        elif isinstance(value, list):
+            copied = [self.copy(item) for item in value]
+        else:
+            return value
+        if id(value) in self.tables:
+            self.tables[id(copied)] = self.tables[id(value)]
+        return copied
+
+    def alias(self, event: Any) -> Any:
         if event.anchor not in self.anchors:
             raise ComposerError(
                 None, None, f"found undefined alias {event.anchor!r}", event.start_mark
@@ -248,43 +274,43 @@ class _Builder:
         anchored = self.anchors[event.anchor]
         if anchored is None:
             problem = "an alias refers to a mapping or list that contains it"
-            raise self.error(problem, event.start_mark, path)
-        self.counted(anchored.count, event.start_mark, path)
-        lines.update(_rebased(anchored.lines, path))
-        return _copy(anchored.value)
+            raise self.error(problem, event.start_mark)
+        self.counted(anchored.count, event.start_mark)
+        return self.copy(anchored.value)
 
-    def collection(self, event: Any, path: YamlPath, lines: dict[YamlPath, int]) -> Any:
-        if len(path) > MAX_NESTING:
+    def collection(self, event: Any) -> Any:
+        if len(self.path) > MAX_NESTING:
             # libyaml goes 1000 levels deep: too deep for what later walks over the values.
             problem = f"lists and mappings nested over {MAX_NESTING} levels deep"
-            raise self.error(problem, event.start_mark, path[:MAX_NESTING])
+            del self.path[MAX_NESTING:]
+            raise self.error(problem, event.start_mark)
         tag = event.tag
         if type(event) is yaml.MappingStartEvent and (tag in _UNTAGGED or tag == _MAP_TAG):
-            return self.mapping(path, lines)
+            return self.mapping()
         if type(event) is yaml.SequenceStartEvent and (tag in _UNTAGGED or tag == _SEQ_TAG):
-            return self.sequence(path, lines)
+            return self.sequence()
         shown = str(tag).replace("tag:yaml.org,2002:", "!!")
-        raise self.error(f"unsupported YAML tag {shown!r}", event.start_mark, path)
+        raise self.error(f"unsupported YAML tag {shown!r}", event.start_mark)
 
-    def scalar(self, event: Any, path: YamlPath) -> Any:
+    def scalar(self, event: Any) -> Any:
         tag, text = event.tag, event.value
         if tag in _UNTAGGED:
             if not event.implicit[0]:
-                return self.text(text, event, path)  # quoted: text whatever it looks like
+                return self.text(text, event)  # quoted: text whatever it looks like
             try:
                 return self.plain[text]
             except KeyError:
                 pass
             value = self.construct(
-                self.loader.resolve(yaml.ScalarNode, text, event.implicit), event, path
+                self.loader.resolve(yaml.ScalarNode, text, event.implicit), event
             )
             self.plain[text] = value
             return value
-        return self.construct(tag, event, path)
+        return self.construct(tag, event)
 
-    def construct(self, tag: str, event: Any, path: YamlPath) -> Any:
+    def construct(self, tag: str, event: Any) -> Any:
         if tag in _TEXT_TAGS:
-            return self.text(str(event.value), event, path)
+            return self.text(str(event.value), event)
         node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
         try:
             value = self.loader.construct_object(node)
@@ -292,10 +318,10 @@ class _Builder:
             # The value is not quoted: it may be a secret given an explicit tag by mistake.
             shown = tag.replace("tag:yaml.org,2002:", "!!")
             problem = f"the value does not fit its YAML tag {shown!r}"
-            raise self.error(problem, event.start_mark, path) from None
-        return self.text(value, event, path) if isinstance(value, str) else value
+            raise self.error(problem, event.start_mark) from None
+        return self.text(value, event) if isinstance(value, str) else value
 
-    def text(self, value: str, event: Any, path: YamlPath) -> str:
+    def text(self, value: str, event: Any) -> str:
         """A string that can be sent: the pure-Python loader lets an escape such as `\\udcff`
         write half of a UTF-16 pair, which is no character and cannot be encoded (libyaml
         refuses it)."""
@@ -306,53 +332,65 @@ class _Builder:
                 problem = (
                     "an escape such as \\udcff writes half a surrogate pair, which is no character"
                 )
-                raise self.error(problem, event.start_mark, path) from None
+                raise self.error(problem, event.start_mark) from None
         return value
 
-    def sequence(self, path: YamlPath, lines: dict[YamlPath, int]) -> list[Any]:
+    def sequence(self) -> list[Any]:
         items: list[Any] = []
-        event = self.next()
+        lines: list[int] = []
+        path, following = self.path, self.next
+        event = following()
         while type(event) is not yaml.SequenceEndEvent:
-            item_path = (*path, len(items))
-            lines[item_path] = event.start_mark.line + 1
-            items.append(self.value(event, item_path, lines))
-            event = self.next()
+            lines.append(event.start_mark.line + 1)
+            path.append(len(items))
+            items.append(self.value(event))
+            path.pop()
+            event = following()
+        self.tables[id(items)] = lines
         return items
 
-    def mapping(self, path: YamlPath, lines: dict[YamlPath, int]) -> dict[Any, Any]:
+    def mapping(self) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
-        merged: list[tuple[dict[Any, Any], dict[YamlPath, int]]] = []
-        plain, following = self.plain, self.next
+        lines: dict[Hashable, int] = {}
+        merged: list[dict[Any, Any]] = []
+        plain, path, following = self.plain, self.path, self.next
         event = following()
         while type(event) is not yaml.MappingEndEvent:
-            if self.is_merge(event):
-                merged.extend(self.merge_sources(following(), path))
-                event = following()
-                continue
+            key: Hashable
             if type(event) is _Scalar and event.tag is None and event.anchor is None:
                 # The common case, first: a key as written, its text seen before.
-                if event.implicit[0]:
+                if not event.implicit[0]:
+                    key = self.text(event.value, event)
+                elif event.value == "<<":
+                    merged.extend(self.merge_sources(following()))
+                    event = following()
+                    continue
+                else:
                     key = plain.get(event.value, _UNSEEN)
                     if key is _UNSEEN:
-                        key = self.scalar(event, path)
-                else:
-                    key = self.text(event.value, event, path)
+                        key = self.scalar(event)
+            elif self.is_merge(event):
+                merged.extend(self.merge_sources(following()))
+                event = following()
+                continue
             else:
-                key = self.key(event, path)
-            key_path = (*path, key)
-            if key in result:  # merged keys come last: `result` holds the written ones
-                problem = f"duplicate key {key!r} (first at line {lines[key_path]})"
-                raise self.error(problem, event.start_mark, key_path)
-            lines[key_path] = event.start_mark.line + 1
-            result[key] = self.value(following(), key_path, lines)
+                key = self.key(event)
+            if key in lines:  # merged keys come last: `lines` holds the written ones
+                problem = f"duplicate key {key!r} (first at line {lines[key]})"
+                raise self.error(problem, event.start_mark, key)
+            lines[key] = event.start_mark.line + 1
+            path.append(key)
+            result[key] = self.value(following())
+            path.pop()
             event = following()
-        for source, source_lines in merged:
-            added = {key for key in source if key not in result}
-            for key in added:
-                result[key] = source[key]
-            lines.update(
-                ((*path, *sub), line) for sub, line in source_lines.items() if sub[0] in added
-            )
+        for source in merged:
+            source_lines = self.tables.get(id(source))
+            for key, value in source.items():
+                if key not in result:
+                    result[key] = value
+                    if isinstance(source_lines, dict) and key in source_lines:
+                        lines[key] = source_lines[key]
+        self.tables[id(result)] = lines
         return result
 
     @staticmethod
@@ -363,48 +401,37 @@ class _Builder:
             return event.value == "<<" and bool(event.implicit[0])
         return bool(event.tag == _MERGE_TAG)
 
-    def key(self, event: Any, path: YamlPath) -> Hashable:
+    def key(self, event: Any) -> Hashable:
         key: Hashable
         if type(event) is _Scalar:
             # An anchored key is named for the aliases to come.
-            key = self.scalar(event, path) if event.anchor is None else self.value(event, path, {})
+            key = self.scalar(event) if event.anchor is None else self.value(event)
             return key
         if type(event) is yaml.AliasEvent:
-            return self.alias_key(event, path)
+            return self.alias_key(event)
         raise self.error(
-            "a mapping key must be a single value, not a list or mapping", event.start_mark, path
+            "a mapping key must be a single value, not a list or mapping", event.start_mark
         )
 
-    def alias_key(self, event: Any, path: YamlPath) -> Hashable:
+    def alias_key(self, event: Any) -> Hashable:
         anchor: str = event.anchor
         if anchor not in self.anchors:
             raise ComposerError(None, None, f"found undefined alias {anchor!r}", event.start_mark)
         anchored = self.anchors[anchor]
         if anchored is None or isinstance(anchored.value, (dict, list)):
             raise self.error(
-                "a mapping key must be a single value, not a list or mapping",
-                event.start_mark,
-                path,
+                "a mapping key must be a single value, not a list or mapping", event.start_mark
             )
-        self.counted(1, event.start_mark, path)
+        self.counted(1, event.start_mark)
         key: Hashable = anchored.value
         return key
 
-    def merge_sources(
-        self, event: Any, path: YamlPath
-    ) -> list[tuple[dict[Any, Any], dict[YamlPath, int]]]:
-        """The mappings a `<<` merges, in order, each with its lines relative to it."""
-        inner: dict[YamlPath, int] = {}
+    def merge_sources(self, event: Any) -> list[dict[Any, Any]]:
+        """The mappings a `<<` merges, in order (each with its table of lines)."""
         # Built where the mapping stands, so that a problem inside is located there.
-        value = self.value(event, path, inner)
-        depth = len(path)
+        value = self.value(event)
         if isinstance(value, dict):
-            return [(value, _relative(inner, depth))]
+            return [value]
         if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-            by_item: list[dict[YamlPath, int]] = [{} for _ in value]
-            for sub, line in inner.items():
-                index = sub[depth]
-                if len(sub) > depth + 1 and isinstance(index, int):
-                    by_item[index][sub[depth + 1 :]] = line
-            return list(zip(value, by_item, strict=True))
-        raise self.error("'<<' merges a mapping or a list of mappings", event.start_mark, path)
+            return value
+        raise self.error("'<<' merges a mapping or a list of mappings", event.start_mark)
