@@ -22,7 +22,6 @@ from orsync.interrupts import stop_between_steps
 from orsync.process import end_of_run, start_of_run
 from orsync.render import AUDIT_FORMATS, FORMATS, render_audit, render_plan
 from orsync.render.terminal import render_error
-from orsync.render.violations import violation_lines
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -136,6 +135,8 @@ def validate(config: str, **shared: Any) -> int:
     opt.warn(outcome.desired.warnings, color)
     click.echo(outcome.summary())
     if outcome.desired.policy is not None:
+        from orsync.render.violations import violation_lines
+
         click.echo("\n".join(violation_lines(outcome.violations, color=color)))
     error = outcome.error()
     if error is not None:

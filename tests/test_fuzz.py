@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 import yaml
+from builders import live_item
 from conftest import Orsync
 from fake_api import DEFAULT_WORKSPACE_ID, MANAGEMENT_KEY, FakeApi
 from hypothesis import HealthCheck, example, given, settings
@@ -667,17 +668,8 @@ def _live(
     known: Mapping[str, str],
 ) -> dict[str, Any]:
     """A live item; where `known` has the config's secret for a key, it may hold the same."""
-    item: dict[str, Any] = {
-        "id": hashlib.md5(label.encode()).hexdigest(),
-        "workspace_id": DEFAULT_WORKSPACE_ID,
-        "name": name,
-        "type": type_name,
-        "enabled": True,
-        "sampling_rate": 1,
-        "privacy_mode": False,
-        "api_key_hashes": None,
-        "filter_rules": None,
-    }
+    ident = hashlib.md5(label.encode()).hexdigest()
+    item = live_item(name, type_name, {}, ident=ident, workspace_id=DEFAULT_WORKSPACE_ID)
     for key, values in _TOP_FIELDS.items():
         if draw(st.booleans()):
             item[key] = draw(values)
