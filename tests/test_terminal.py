@@ -83,11 +83,16 @@ def test_no_line_when_stderr_is_not_a_terminal(orsync: Orsync, fake: FakeApi) ->
 
 def run_on_a_terminal(orsync: Orsync, env: dict[str, str]) -> tuple[int, str, str]:
     """The real program with its stderr on a pseudo-terminal: exit code, stdout, stderr."""
+    # Whatever this machine's own CI or TERM says, the run sees a plain terminal plus `env`.
+    environ = orsync.environ()
+    environ.pop("CI", None)
+    environ["TERM"] = "xterm"
+    environ.update(env)
     controller, terminal = pty.openpty()
     process = subprocess.Popen(
         [sys.executable, "-m", "orsync", "plan"],
         cwd=orsync.cwd,
-        env=orsync.environ(env),
+        env=environ,
         stdout=subprocess.PIPE,
         stderr=terminal,
     )
