@@ -104,8 +104,8 @@ workspace_option = click.option(
 )  # fmt: skip
 # For export, any workspace: not only the config's.
 export_workspace_option = click.option(
-    "--workspace", "workspaces", multiple=True, metavar="ID",
-    help="This workspace (repeat; `default`: the key's default one).",
+    "--workspace", "workspaces", multiple=True, metavar="ID|SLUG",
+    help="This workspace, by UUID or slug (repeat; `default`: the key's default one).",
 )  # fmt: skip
 max_deletes_option = click.option(
     "--max-deletes", type=click.IntRange(min=0), default=defaults.MAX_DELETES, show_default=True,

@@ -256,6 +256,20 @@ def test_same_live_same_bytes(orsync: Orsync) -> None:
     assert first[1:] == second[1:]
 
 
+def test_a_workspace_named_by_slug_exports_as_by_its_uuid(orsync: Orsync) -> None:
+    rng = random.Random("slug")
+    orsync.fake.add_workspace(OTHER, "acme-prod")
+    for index, type_name in enumerate(DESTINATION_TYPES[:3]):
+        orsync.fake.add_destination(realistic(rng, type_name, index), OTHER)
+    orsync.fake.add_destination(realistic(rng, "webhook", 9))  # the default workspace's
+    by_slug = export(orsync, "--workspace", "acme-prod")[1].splitlines()
+    by_uuid = export(orsync, "--workspace", OTHER.upper())[1].splitlines()
+    assert by_slug[1:] == by_uuid[1:]
+    assert f"  - id: {OTHER}" in by_slug
+    assert sum(line.startswith("      - name:") for line in by_slug) == 3
+    assert_round_trip(orsync)
+
+
 def test_same_live_in_another_order_same_text() -> None:
     rng = random.Random("order")
     items = [
@@ -684,7 +698,8 @@ def test_run_export_in_process_with_a_clock(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("--workspace", "prod"), "Error: --workspace prod: expected a workspace id (a UUID) or "),
+        (("--workspace", "Prod X"), "Error: --workspace 'Prod X': expected a workspace UUID like "),
+        (("--workspace", "prod"), "Error: --workspace prod: no workspace has this id or slug"),
         (("-o", "missing/dir/out.yaml"), "Error: missing/dir/out.yaml: cannot write the exported"),
         (("--snapshot", "absent.json"), "Error: absent.json: no such snapshot file"),
         (("--secrets", "plain"), "Invalid value for '--secrets'"),
@@ -717,8 +732,8 @@ def test_error_in_the_config_it_takes_workspaces_from(orsync: Orsync) -> None:
 
 
 def test_usage_error_in_process(tmp_path: Path) -> None:
-    with pytest.raises(UsageError, match="--workspace 42"):
-        run_export(str(tmp_path / "c.yaml"), SnapshotSource("s.json"), workspaces=["42"])
+    with pytest.raises(UsageError, match="--workspace '4 2'"):
+        run_export(str(tmp_path / "c.yaml"), SnapshotSource("s.json"), workspaces=["4 2"])
 
 
 def test_a_live_region_alias_is_read_as_the_region_it_names(orsync: Orsync) -> None:

@@ -7,14 +7,13 @@ loads and plans clean against what was read, and writes it whole or not at all.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from orsync import defaults
 from orsync.commands.inputs import LiveSource, SnapshotSource, choose_desired, counted
-from orsync.errors import ExportError, OrsyncError, UsageError
+from orsync.errors import ExportError, OrsyncError
 from orsync.export import (
     ExportedConfig,
     ExportHeader,
@@ -25,7 +24,6 @@ from orsync.export import (
 )
 from orsync.model import LiveState
 
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
 # `-o -` is standard output, as with most tools.
 STDOUT = "-"
 
@@ -68,7 +66,10 @@ def export_workspaces(
     """The workspaces to export: those named (`default`: the key's own), else the config's
     when the file exists, else every workspace of a snapshot, else the key's default one."""
     if workspaces:
-        return list(dict.fromkeys(_workspace_id(name) for name in workspaces))
+        from orsync.workspaces import find_named
+
+        found = find_named(workspaces, source.find_workspaces)
+        return list(dict.fromkeys(None if info is None else info.id for info in found))
     if os.path.exists(config_path):
         # Slugs in the file are resolved to the workspaces' ids.
         declared = [w.id for w in choose_desired(config_path, (), source).workspaces]
@@ -79,17 +80,6 @@ def export_workspaces(
 
         return snapshot_workspace_ids(source.path)
     return [None]
-
-
-def _workspace_id(name: str) -> str | None:
-    if name == "default":
-        return None
-    if not _UUID.fullmatch(name):
-        raise UsageError(
-            f"--workspace {name}: expected a workspace id (a UUID) or `default` "
-            "(the key's default workspace)"
-        )
-    return name.lower()
 
 
 def run_export(
