@@ -80,7 +80,7 @@ def plan_workspace(workspace: WorkspaceConfig, live: LiveWorkspace) -> Workspace
     workspace_id = workspace.id or next((d.workspace_id for d in live.destinations), None)
     notes = _Findings()
     found, same = _plan_workspace(workspace, live, workspace_id, notes)
-    return WorkspacePlan(workspace, live, workspace_id, tuple(found), tuple(same), notes)
+    return WorkspacePlan(workspace, live, workspace_id, with_risks(found, live), tuple(same), notes)
 
 
 def plan_changes(
@@ -120,7 +120,7 @@ def plan_changes(
         workspaces=tuple(workspace_ids),
         unchanged_destinations=tuple(unchanged),
     )
-    return with_violations(with_risks(plan, live), desired, live)
+    return with_violations(plan, desired, live)
 
 
 def _plan_workspace(

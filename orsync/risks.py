@@ -1,8 +1,9 @@
 """Risk flags: the changes of a plan a reviewer should look at twice (docs/plan-json.md, Risks).
 
-A pure function of the plan and the live state, run when the plan is made; each change holds
-its risks. A risk is no error and changes no exit code: it marks a change that sends more data,
-or sends it somewhere new, than live does now. Messages name a URL only by its host.
+A pure function of a workspace's changes and its live destinations, run as each workspace is
+planned; each change holds its risks. A risk is no error and changes no exit code: it marks a
+change that sends more data, or sends it somewhere new, than live does now. Messages name a URL
+only by its host.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from typing import Any
 
 from orsync import masking
 from orsync.findings import Risk
-from orsync.model import LiveState
+from orsync.model import LiveWorkspace
 from orsync.normalize import filter_rules_with_defaults, normalize_value
-from orsync.plan import Action, Change, FieldChange, Plan
+from orsync.plan import Action, Change, FieldChange
 from orsync.policy import url_values, urls_in, with_documented_defaults
 
 RISK_KINDS = (
@@ -33,31 +34,21 @@ RISK_KINDS = (
 _IDENTITY = "broadcast_generation_identity"
 
 
-def with_risks(plan: Plan, live: LiveState) -> Plan:
-    """The plan with the risks of each change."""
+def with_risks(changes: Sequence[Change], live: LiveWorkspace) -> tuple[Change, ...]:
+    """The changes of one workspace, each with its risks; `live` is what the workspace holds
+    now (its hosts are the ones a change may send to without a `new_host` risk)."""
     hosts = known_hosts(live)
-    changes = tuple(
-        dataclasses.replace(c, risks=change_risks(c, hosts.get(c.workspace_id, frozenset())))
-        for c in plan.changes
+    return tuple(dataclasses.replace(c, risks=change_risks(c, hosts)) for c in changes)
+
+
+def known_hosts(live: LiveWorkspace) -> frozenset[str]:
+    """The hosts a live workspace's destinations send to now."""
+    return frozenset(
+        host
+        for d in live.destinations
+        for _, text in url_values(with_documented_defaults(d.type, d.config))
+        if (host := masking.url_host(text)) is not None
     )
-    return dataclasses.replace(plan, changes=changes)
-
-
-def known_hosts(live: LiveState) -> dict[str | None, frozenset[str]]:
-    """The hosts each live workspace sends to now, by its id (and by the id its destinations
-    carry, for the key's default workspace)."""
-    found: dict[str | None, frozenset[str]] = {}
-    for workspace in live.workspaces:
-        hosts = frozenset(
-            host
-            for d in workspace.destinations
-            for _, text in url_values(with_documented_defaults(d.type, d.config))
-            if (host := masking.url_host(text)) is not None
-        )
-        found[workspace.id] = hosts
-        for destination in workspace.destinations:
-            found[destination.workspace_id] = hosts
-    return found
 
 
 def change_risks(change: Change, known: frozenset[str]) -> tuple[Risk, ...]:
