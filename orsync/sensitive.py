@@ -25,6 +25,8 @@ REDACTED = "***"
 # Shorter values are not taken out of messages: they would blank out ordinary words, and
 # a secret that short gives nothing away that its length does not.
 _MIN_REDACTED_LENGTH = 4
+# Up to this many secrets, `redact` searches for each one in turn.
+_FEW_SECRETS = 32
 _AUTH_SCHEMES = frozenset({"bearer", "basic", "token", "apikey", "key", "digest", "dsn"})
 
 
@@ -198,13 +200,21 @@ class Redactor:
                 self._ordered = sorted(self._texts, key=len, reverse=True)
                 self._heads = frozenset(text[:_MIN_REDACTED_LENGTH] for text in self._texts)
             texts, heads = self._ordered, self._heads
-        # Every secret is at least _MIN_REDACTED_LENGTH long: where none of them begins, none is.
-        size = _MIN_REDACTED_LENGTH
-        if heads and any(message[i : i + size] in heads for i in range(len(message) - size + 1)):
+        if self._holds_any(message, texts, heads):
             for text in texts:
                 if text in message:
                     message = message.replace(text, REDACTED)
         return message.encode("utf-8", "backslashreplace").decode("utf-8")
+
+    @staticmethod
+    def _holds_any(message: str, texts: list[str], heads: frozenset[str]) -> bool:
+        # A few secrets: one substring search each, in C. Many (a secret per destination of a
+        # big config): every secret is at least _MIN_REDACTED_LENGTH long, so one pass over
+        # the message's positions, looking each one up, finds whether any secret begins there.
+        if len(texts) <= _FEW_SECRETS:
+            return any(text in message for text in texts)
+        size = _MIN_REDACTED_LENGTH
+        return any(message[i : i + size] in heads for i in range(len(message) - size + 1))
 
     def forget_all(self) -> None:
         """Start afresh (a new run in the same process)."""
