@@ -11,14 +11,14 @@ more 429s.
 httpx's timeouts bound each wait for the next bytes, not a request: a server sending a byte
 now and then would hold a request open for ever. So each request runs on a thread of its own
 and the caller stops waiting for it at a deadline; closing the client (at the end of a run, or
-on Ctrl-C) wakes every caller at once, and every wait between retries.
+on Ctrl-C) wakes every caller at once, and every wait between retries. How a request travels
+(retries, the bound, those threads) is `orsync.transport`; reading answers, `orsync.answers`.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -27,6 +27,16 @@ from urllib.parse import quote, urlencode, urlsplit
 import httpx
 
 from orsync import __version__, defaults
+from orsync.answers import (
+    data_object,
+    error_message,
+    failure,
+    json_body,
+    page_of,
+    redirect_target,
+    retry_after,
+    tries_text,
+)
 from orsync.api_settings import (
     MAX_TIMEOUT,
     check_base_url,
@@ -34,7 +44,7 @@ from orsync.api_settings import (
     check_timeout,
     read_api_key,
 )
-from orsync.errors import ApiError, AuthError
+from orsync.errors import ApiError
 from orsync.listing import (
     LISTING_READS,
     MAX_COUNT,
@@ -49,15 +59,11 @@ from orsync.sensitive import remember_secret
 from orsync.transport import (
     RETRY_STATUSES,
     Cancelled,
+    Carrier,
     DeadlinePassed,
-    Exchange,
     RetryPolicy,
-    Runners,
     Throttle,
-    error_message,
-    redirect_target,
     run_concurrently,
-    tries_text,
 )
 
 __all__ = [
@@ -97,10 +103,6 @@ class ApiClient:
         self._retry = retry or RetryPolicy()
         self._concurrency = check_concurrency(concurrency)
         self._throttle = Throttle(self._concurrency)
-        self._runners = Runners(self._run_exchange)
-        self._closed = threading.Event()
-        self._lock = threading.Lock()
-        self._waiting: set[threading.Event] = set()
         url = check_base_url(base_url)
         self._base_url = url
         self._http = httpx.Client(
@@ -109,23 +111,19 @@ class ApiClient:
             # costs some 40 ms of every run. Any https URL is verified.
             verify=urlsplit(url).scheme != "http",
             headers={"Authorization": f"Bearer {api_key}", "User-Agent": f"orsync/{__version__}"},
-            # httpx's own limits apply to each wait for bytes; `_exchange` bounds the whole.
+            # httpx's own limits apply to each wait for bytes; `Carrier.exchange` bounds the whole.
             timeout=httpx.Timeout(self._timeout, connect=min(10.0, self._timeout)),
             # The throttle bounds the requests in flight. A request given up on keeps its
             # connection until it ends, so the pool must not make the retry wait for it.
             limits=httpx.Limits(max_connections=None, max_keepalive_connections=self._concurrency),
             follow_redirects=False,
         )
+        self._carrier = Carrier(self._http)
 
     def close(self) -> None:
         """Close the connections and wake every request and retry that waits, so they stop."""
-        with self._lock:
-            self._closed.set()
-            waiting = list(self._waiting)
+        self._carrier.close()
         self._throttle.close()
-        self._runners.close()
-        for event in waiting:
-            event.set()
         self._http.close()
 
     def __enter__(self) -> ApiClient:
@@ -195,17 +193,17 @@ class ApiClient:
         response = self._send("GET", f"{_DESTINATIONS}/{destination_id}", allow={404})
         if response.status_code == 404:
             return None
-        return _data_object(self._json(response), "GET destination")
+        return data_object(json_body(response), "GET destination")
 
     def create_destination(self, body: Mapping[str, Any]) -> dict[str, Any]:
         """POST a new destination. Never retried: the caller checks whether it took effect."""
         response = self._send("POST", _DESTINATIONS, json=dict(body), retry=False)
-        return _data_object(self._json(response), "create")
+        return data_object(json_body(response), "create")
 
     def update_destination(self, destination_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
         """PATCH the given fields of a destination."""
         response = self._send("PATCH", f"{_DESTINATIONS}/{destination_id}", json=dict(body))
-        return _data_object(self._json(response), "update")
+        return data_object(json_body(response), "update")
 
     def delete_destination(self, destination_id: str) -> bool:
         """DELETE a destination; False when it was already gone (404)."""
@@ -223,7 +221,7 @@ class ApiClient:
         response = self._send("GET", path, allow={400, 404})
         if response.status_code in (400, 404):
             return None
-        return _data_object(self._json(response), "GET workspace")
+        return data_object(json_body(response), "GET workspace")
 
     def list_workspaces(self) -> list[dict[str, Any]]:
         """Every workspace the key can see: pages by `offset + len(page)` to the end."""
@@ -246,14 +244,7 @@ class ApiClient:
 
     def _workspace_page(self, offset: int) -> tuple[list[Any], int]:
         params = {"offset": offset, "limit": PAGE_LIMIT}
-        body = self._json(self._send("GET", _WORKSPACES, params=params))
-        data, total = body.get("data"), body.get("total_count")
-        if not isinstance(data, list) or isinstance(total, bool) or not isinstance(total, int):
-            raise ApiError(
-                "unexpected API answer: the workspaces list has no `data` list "
-                "or no `total_count` number"
-            )
-        return data, total
+        return page_of(json_body(self._send("GET", _WORKSPACES, params=params)), "workspaces")
 
     # Paging -------------------------------------------------------------------------------
 
@@ -299,13 +290,7 @@ class ApiClient:
             )
         if response.status_code >= 400:
             raise self._failure(response, "GET", _DESTINATIONS)
-        body = self._json(response)
-        data, total = body.get("data"), body.get("total_count")
-        if not isinstance(data, list) or isinstance(total, bool) or not isinstance(total, int):
-            raise ApiError(
-                "unexpected API answer: the destinations list has no `data` list "
-                "or no `total_count` number"
-            )
+        data, total = page_of(json_body(response), "destinations")
         if total < 0:
             raise ApiError(f"unexpected API answer: total_count is {total}")
         if total > MAX_COUNT:
@@ -371,12 +356,17 @@ class ApiClient:
                 error = self._failure(outcome, method, path, tries=attempt + 1)
                 if status not in RETRY_STATUSES:
                     raise error
-                wait = self._wait_for(outcome, attempt)
+                asked = retry_after(outcome)
+                wait = (
+                    self._retry.backoff(attempt)
+                    if asked is None
+                    else min(asked, self._retry.max_retry_after)
+                )
             if attempt == attempts - 1 or time.monotonic() + wait > give_up:
                 raise error from (outcome if isinstance(outcome, Exception) else None)
             if isinstance(outcome, httpx.Response) and outcome.status_code == 429:
                 self._throttle.pause(wait)
-            if self._closed.wait(wait):
+            if self._carrier.closed.wait(wait):
                 raise Cancelled()
         raise AssertionError("unreachable: the last try returns or raises")
 
@@ -391,103 +381,11 @@ class ApiClient:
     ) -> httpx.Response | httpx.TransportError | DeadlinePassed:
         """One try: the answer, or the failure that may be retried."""
         try:
-            return self._exchange(request, deadline)
+            return self._carrier.exchange(request, deadline)
         except (httpx.TimeoutException, DeadlinePassed, httpx.TransportError) as exc:
             return exc
-
-    def _exchange(self, request: httpx.Request, deadline: float) -> httpx.Response:
-        """Send a request and read its whole answer, or give up on it at `deadline`.
-
-        The request runs on a daemon thread: one given up on goes on alone until the server or
-        httpx's own timeout ends it, and never holds the process at exit.
-        """
-        exchange = Exchange(request)
-        with self._lock:
-            if self._closed.is_set():
-                raise Cancelled()
-            self._waiting.add(exchange.done)
-        try:
-            self._runners.submit(exchange)
-            finished = exchange.done.wait(max(0.0, deadline - time.monotonic()))
-        finally:
-            with self._lock:
-                self._waiting.discard(exchange.done)
-        if self._closed.is_set():
-            raise Cancelled()
-        if not finished:
-            raise DeadlinePassed()
-        if exchange.error is not None:
-            raise exchange.error
-        assert exchange.response is not None
-        return exchange.response
-
-    def _run_exchange(self, exchange: Exchange) -> None:
-        try:
-            response = self._http.send(exchange.request, stream=True)
-            try:
-                response.read()
-            finally:
-                response.close()
-            exchange.response = response
-        except Exception as exc:  # handed over to the waiting thread, which raises it
-            exchange.error = exc
-        finally:
-            exchange.done.set()
-
-    def _wait_for(self, response: httpx.Response, attempt: int) -> float:
-        retry_after = response.headers.get("Retry-After", "").strip()
-        if retry_after:
-            try:
-                seconds = float(retry_after)
-            except ValueError:
-                seconds = math.nan  # an HTTP date: fall back to our own backoff
-            if math.isfinite(seconds):
-                return min(max(seconds, 0.0), self._retry.max_retry_after)
-        return self._retry.backoff(attempt)
 
     def _failure(
         self, response: httpx.Response, method: str, path: str, *, tries: int = 1
     ) -> ApiError:
-        status = response.status_code
-        detail = error_message(response)
-        if status == 401:
-            return AuthError(
-                f"the API refused the key in {self._key_env} (401: {detail}); "
-                "check that it is a valid, current management key",
-                status=status,
-            )
-        if status == 403:
-            return AuthError(
-                f"the key in {self._key_env} is not allowed to do this (403: {detail}); "
-                "orsync needs a management key",
-                status=status,
-            )
-        after = f" after {tries_text(tries)}" if tries > 1 else ""
-        if status == 429:
-            return ApiError(f"{method} {path}: rate limited by the API (429){after}", status=status)
-        return ApiError(
-            f"{method} {path}: the API answered {status}{after}: {detail}", status=status
-        )
-
-    def _json(self, response: httpx.Response) -> dict[str, Any]:
-        where = f"{response.request.method} {response.request.url.path}"
-        try:
-            body = response.json()
-        except RecursionError:
-            raise ApiError(f"unexpected API answer to {where}: JSON nested too deeply") from None
-        except ValueError:
-            kind = response.headers.get("Content-Type", "no content type").split(";")[0]
-            raise ApiError(
-                f"unexpected API answer to {where}: not JSON "
-                f"({kind}, {len(response.content)} bytes)"
-            ) from None
-        if not isinstance(body, dict):
-            raise ApiError("unexpected API answer: the body is not a JSON object")
-        return body
-
-
-def _data_object(body: Mapping[str, Any], what: str) -> dict[str, Any]:
-    data = body.get("data")
-    if not isinstance(data, dict):
-        raise ApiError(f"unexpected API answer to {what}: no `data` object")
-    return data
+        return failure(response, method, path, key_env=self._key_env, tries=tries)

@@ -1,6 +1,5 @@
 """How one request travels: retries and their policy, the bound on requests in flight and the
-shared pause after a 429, the threads that carry requests out, and what an answer's error
-says (cleaned of every secret of the run)."""
+shared pause after a 429, and the threads that carry requests out."""
 
 from __future__ import annotations
 
@@ -12,17 +11,12 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
 from orsync.errors import ApiError
-from orsync.sensitive import redact
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-
-
-_SHOWN_LOCATION = 200
 
 
 T = TypeVar("T")
@@ -146,6 +140,65 @@ class Exchange:
     error: Exception | None = None
 
 
+class Carrier:
+    """Sends each request on a thread of its own and waits for its whole answer up to a
+    deadline: httpx's timeouts bound each wait for bytes, not a request. A request given up on
+    goes on alone until the server or httpx's own timeout ends it, on a daemon thread that
+    never holds the process at exit. Closing wakes every waiter at once."""
+
+    def __init__(self, http: httpx.Client) -> None:
+        self._http = http
+        self._runners = Runners(self._run)
+        # Set once closed: a retry waits on it between tries, to stop at once.
+        self.closed = threading.Event()
+        self._lock = threading.Lock()
+        self._waiting: set[threading.Event] = set()
+
+    def close(self) -> None:
+        with self._lock:
+            self.closed.set()
+            waiting = list(self._waiting)
+        self._runners.close()
+        for event in waiting:
+            event.set()
+
+    def exchange(self, request: httpx.Request, deadline: float) -> httpx.Response:
+        """Send a request and read its whole answer; DeadlinePassed at `deadline` (a
+        `time.monotonic()` value), Cancelled once closed."""
+        exchange = Exchange(request)
+        with self._lock:
+            if self.closed.is_set():
+                raise Cancelled()
+            self._waiting.add(exchange.done)
+        try:
+            self._runners.submit(exchange)
+            finished = exchange.done.wait(max(0.0, deadline - time.monotonic()))
+        finally:
+            with self._lock:
+                self._waiting.discard(exchange.done)
+        if self.closed.is_set():
+            raise Cancelled()
+        if not finished:
+            raise DeadlinePassed()
+        if exchange.error is not None:
+            raise exchange.error
+        assert exchange.response is not None
+        return exchange.response
+
+    def _run(self, exchange: Exchange) -> None:
+        try:
+            response = self._http.send(exchange.request, stream=True)
+            try:
+                response.read()
+            finally:
+                response.close()
+            exchange.response = response
+        except Exception as exc:  # handed over to the waiting thread, which raises it
+            exchange.error = exc
+        finally:
+            exchange.done.set()
+
+
 def run_concurrently(
     function: Callable[[T], R],
     args: Sequence[T],
@@ -191,38 +244,3 @@ def run_concurrently(
 
 def tries_text(count: int) -> str:
     return f"{count} tries" if count != 1 else "1 try"
-
-
-def redirect_target(response: httpx.Response) -> str:
-    """Where a 3xx pointed, without credentials, query or fragment (they may hold secrets)."""
-    location = response.headers.get("Location", "").strip()
-    if not location:
-        return "nowhere (no Location header)"
-    try:
-        parts = urlsplit(location)
-    except ValueError:
-        return "an unreadable Location"
-    host = parts.netloc.rpartition("@")[2]
-    shown = urlunsplit((parts.scheme, host, parts.path, "", ""))
-    printable = "".join(c if c.isprintable() else "?" for c in shown)
-    return printable[:_SHOWN_LOCATION] or "an empty Location"
-
-
-def error_message(response: httpx.Response) -> str:
-    """The API's error message when the body has one; proxies send HTML or nothing."""
-    try:
-        body = response.json()
-    except RecursionError:
-        return "a JSON body nested too deeply"
-    except ValueError:
-        kind = response.headers.get("Content-Type", "").split(";")[0] or "empty"
-        return f"a non-JSON body ({kind})" if response.content else "an empty body"
-    error = body.get("error") if isinstance(body, dict) else None
-    message = error.get("message") if isinstance(error, dict) else None
-    if not isinstance(message, str):
-        return "no error message"
-    # An API may echo what it was sent: take out every secret of the run (the key, what we
-    # sent) before shortening, so that no part of one is left.
-    message = redact(message)
-    printable = "".join(c if c.isprintable() else " " for c in message)
-    return printable[:200]
