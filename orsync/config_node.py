@@ -18,7 +18,7 @@ from typing import Any
 
 from orsync.errors import ConfigError, format_location
 from orsync.interpolate import Expansion, InterpolationError, expand, has_reference
-from orsync.yamlsource import LineMap, YamlPath, format_path
+from orsync.yaml_lines import LineMap, YamlPath, format_path
 
 
 @dataclass

@@ -11,7 +11,7 @@ merge keys (`<<`) work; an explicit key overrides a merged one, as YAML says.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -20,9 +20,7 @@ from yaml.composer import ComposerError
 
 from orsync.defaults import MAX_NESTING
 from orsync.errors import ConfigError
-
-YamlPath = tuple[Hashable, ...]
-"""Where a value sits: mapping keys and list indexes from the top, e.g. `("workspaces", 0)`."""
+from orsync.yaml_lines import LineMap, Lines, Located, format_path
 
 _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
@@ -50,72 +48,6 @@ class _EventLoader(Protocol):
 
 
 _LOADER: Callable[[str], _EventLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-# The lines of one mapping's keys, or of one list's items.
-_Lines = dict[Hashable, int] | list[int]
-
-
-class LineMap:
-    """The 1-based line of every mapping key and list item of a document.
-
-    Kept beside each mapping and list, not by path: the paths would be tuples made for every
-    key of the file, a good part of the cost of reading it.
-    """
-
-    def __init__(self, root: Any, root_line: int, tables: Mapping[int, _Lines]) -> None:
-        self._root = root  # keeps the values alive, so that their ids stay theirs
-        self._root_line = root_line
-        self._tables = tables
-
-    def line(self, path: YamlPath) -> int:
-        """The line of `path`, or of its nearest ancestor that has one (a key left out)."""
-        value, line = self._root, self._root_line
-        for key in path:
-            table = self._tables.get(id(value))
-            if isinstance(table, dict):
-                found = table.get(key)
-            elif table is not None and type(key) is int and 0 <= key < len(table):
-                found = table[key]
-            else:
-                found = None
-            if found is None:
-                break
-            line, value = found, value[key]
-        return line
-
-    @property
-    def lines(self) -> dict[YamlPath, int]:
-        """Every path that has a line, and its line."""
-        lines: dict[YamlPath, int] = {(): self._root_line}
-        todo: list[tuple[YamlPath, Any]] = [((), self._root)]
-        while todo:
-            path, value = todo.pop()
-            table = self._tables.get(id(value))
-            keys = table.items() if isinstance(table, dict) else enumerate(table or ())
-            for key, line in keys:
-                lines[(*path, key)] = line
-                todo.append(((*path, key), value[key]))
-        return lines
-
-
-@dataclass(frozen=True)
-class Located:
-    """A YAML document as plain values (dict, list, str, int, float, bool, None) and its lines."""
-
-    value: Any
-    lines: LineMap
-
-
-def format_path(path: YamlPath) -> str:
-    """Render a path the way messages show it: `workspaces[0].destinations[2].name`."""
-    text = ""
-    for key in path:
-        if isinstance(key, int) and not isinstance(key, bool):
-            text += f"[{key}]"
-        else:
-            text += f".{key}" if text else str(key)
-    return text
 
 
 def load_located(text: str, file: str) -> Located | None:
@@ -182,7 +114,7 @@ class _Builder:
         self.next = loader.get_event
         self.file = file
         self.path: list[Hashable] = []
-        self.tables: dict[int, _Lines] = {}
+        self.tables: dict[int, Lines] = {}
         # None while the value it names is being built: an alias to it then is recursive.
         self.anchors: dict[str, _Anchored | None] = {}
         self.anchor_marks: dict[str, yaml.Mark] = {}

@@ -9,7 +9,8 @@ import yaml
 
 from orsync import yamlsource
 from orsync.errors import ConfigError
-from orsync.yamlsource import Located, format_path, load_located
+from orsync.yaml_lines import Located, format_path
+from orsync.yamlsource import load_located
 
 LOADERS = [yaml.SafeLoader, *([yaml.CSafeLoader] if hasattr(yaml, "CSafeLoader") else [])]
 
