@@ -7,8 +7,10 @@ process shows: each exit code, each output format, secrets on the way out, trace
 from __future__ import annotations
 
 import json
+import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from conftest import PASSWORD, SECRET, TOKEN, Orsync
@@ -291,3 +293,22 @@ def test_version_and_help_start_without_a_key(orsync: Orsync) -> None:
     assert shown.code == 0
     for command in ("plan", "apply", "snapshot", "validate"):
         assert command in shown.stdout
+
+
+def test_the_installed_console_script(orsync: Orsync, fake: FakeApi) -> None:
+    """The `orsync` script pip writes from `[project.scripts]`, beside this Python. Its
+    environment (conftest's `environ`) puts this checkout first on PYTHONPATH, so the script
+    runs the code under test even where the installed package is another checkout."""
+    script = Path(sys.executable).parent / "orsync"
+    if not script.is_file():
+        pytest.skip(f"no orsync console script beside {sys.executable}: pip install -e '.[test]'")
+    version = orsync.executable("--version", key=None, program=[str(script)])
+    assert (version.code, version.stderr) == (0, "")
+    assert version.stdout.startswith("orsync, version ")
+    seed_in_sync(fake)
+    fake.add_destination({"type": "webhook", "name": "stray", "config": {"url": HOOK_URL}})
+    orsync.write_config(CONFIG)
+    plan = orsync.executable("plan", env=ENV, program=[str(script)])
+    assert (plan.code, plan.stderr) == (2, ""), plan.output
+    assert "Plan: 0 to add, 0 to change, 0 to replace, 0 to destroy, 1 unmanaged." in plan.stdout
+    plan.assert_hides([SECRET, PUBLIC])
