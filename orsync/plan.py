@@ -23,7 +23,7 @@ class Action(enum.StrEnum):
     UNMANAGED = "unmanaged"
 
 
-# Summary keys in the order the spec shows them.
+# Summary keys in the order docs/plan-json.md shows them (its example and its Keys table).
 SUMMARY_KEYS = ("create", "update", "replace", "delete", "unmanaged", "unchanged")
 
 

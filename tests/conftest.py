@@ -11,7 +11,7 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,10 +111,12 @@ class Orsync:
         env: Mapping[str, str] | None = None,
         key: str | None = MANAGEMENT_KEY,
         stdin: str | None = None,
+        program: Sequence[str] = (sys.executable, "-m", "orsync"),
     ) -> Result:
-        """Run the real `orsync` program in a subprocess."""
+        """Run the real `orsync` program in a subprocess (by default, as `python -m orsync`;
+        `program`: another command line that starts it, such as the installed script)."""
         done = subprocess.run(
-            [sys.executable, "-m", "orsync", *args],
+            [*program, *args],
             cwd=self.cwd,
             env=self.environ(env, key),
             input=stdin,

@@ -312,7 +312,8 @@ def test_container_fields_are_shown_where_they_differ() -> None:
     markdown = render_markdown(plan)
     assert '| `filter_rules.groups[0].rules[0].value` | `"a" -> "b"` |' in markdown
     assert '| `api_key_hashes` | `- "h3"` |' in markdown
-    # The JSON keeps the whole field, as the spec shows it.
+    # The JSON keeps `filter_rules` as one field holding its whole values: docs/plan-json.md
+    # (Keys: a `path` is a top-level field, its `before` and `after` any JSON value).
     (field,) = [
         f
         for f in json.loads(render_json(plan))["changes"][0]["fields"]
