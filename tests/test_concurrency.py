@@ -143,7 +143,9 @@ def config_of(workspaces: list[str]) -> str:
 def test_plan_keeps_to_the_bound_asked(
     orsync: Orsync, fake: FakeApi, args: tuple[str, ...], env: dict[str, str], bound: int
 ) -> None:
-    fake.latency = 0.05
+    # Long enough that the whole first wave is sent before any answer comes back, even on a
+    # busy machine (one request at a time needs no wait to show it).
+    fake.latency = 0.25 if bound > 1 else 0.01
     workspaces = seeded(fake) + [f"bbbbbbbb-0000-4000-8000-{n:012d}" for n in range(1, 9)]
     for workspace in workspaces:
         fake.add_workspace(str(workspace))
