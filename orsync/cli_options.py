@@ -141,9 +141,11 @@ def confirm_in_terminal() -> None:
 
 
 def terminal_callbacks(color: bool, should_stop: Callable[[], bool]) -> ApplyCallbacks:
-    """Apply's interactive parts on the terminal: the plan shown, `yes` asked, steps told."""
+    """Apply's interactive parts on the terminal: the plan shown, `yes` asked, steps told,
+    and the workspaces read followed on a progress line (on a terminal outside CI)."""
     from orsync.commands.apply import ApplyCallbacks
     from orsync.render import render_plan
+    from orsync.render.terminal import terminal_progress
 
     def show(plan: Plan) -> None:
         warn(plan.warnings, color)
@@ -154,4 +156,5 @@ def terminal_callbacks(color: bool, should_stop: Callable[[], bool]) -> ApplyCal
         approve=confirm_in_terminal,
         progress=lambda line: click.echo(f"  done: {line}"),
         should_stop=should_stop,
+        reading=terminal_progress(),
     )

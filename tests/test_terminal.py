@@ -81,8 +81,9 @@ def test_no_line_when_stderr_is_not_a_terminal(orsync: Orsync, fake: FakeApi) ->
     assert "\r" not in result.output
 
 
-def run_on_a_terminal(orsync: Orsync, env: dict[str, str]) -> tuple[int, str, str]:
-    """The real program with its stderr on a pseudo-terminal: exit code, stdout, stderr."""
+def run_on_a_terminal(orsync: Orsync, env: dict[str, str], *args: str) -> tuple[int, str, str]:
+    """The real program (`orsync ARGS`, default `plan`) with its stderr on a pseudo-terminal:
+    exit code, stdout, stderr."""
     # Whatever this machine's own CI or TERM says, the run sees a plain terminal plus `env`.
     environ = orsync.environ()
     environ.pop("CI", None)
@@ -90,7 +91,7 @@ def run_on_a_terminal(orsync: Orsync, env: dict[str, str]) -> tuple[int, str, st
     environ.update(env)
     controller, terminal = pty.openpty()
     process = subprocess.Popen(
-        [sys.executable, "-m", "orsync", "plan"],
+        [sys.executable, "-m", "orsync", *(args or ("plan",))],
         cwd=orsync.cwd,
         env=environ,
         stdout=subprocess.PIPE,
@@ -124,4 +125,21 @@ def test_a_terminal_sees_the_line_and_the_plan_starts_clean(
     assert ("Reading live destinations: 3/3 workspaces" in stderr) is shown
     if shown:
         assert stderr.endswith("\r\x1b[K")  # erased before anything else is printed
+    assert "Reading" not in stdout
+
+
+def test_apply_shows_the_line_while_it_reads_before_and_after(
+    orsync: Orsync, fake: FakeApi
+) -> None:
+    for workspace in WORKSPACES:
+        fake.add_workspace(workspace)
+    hook = "      - name: hook\n        type: webhook\n        config: {url: https://h.example.com/in}\n"
+    entries = "".join(f"  - id: {w}\n    destinations:\n{hook}" for w in WORKSPACES)
+    orsync.write_config("version: 1\nworkspaces:\n" + entries)
+    code, stdout, stderr = run_on_a_terminal(orsync, {}, "apply", "--auto-approve")
+    assert code == 0, stdout + stderr
+    assert "Apply complete" in stdout
+    # Read once to plan, once to verify; each line erased before anything else is printed.
+    line = "\rReading live destinations: 3/3 workspaces\x1b[K\r\x1b[K"
+    assert stderr.count(line) == 2
     assert "Reading" not in stdout

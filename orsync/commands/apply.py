@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING
 
 from orsync import defaults
 from orsync.apply import ApplyReport, actionable, apply_plan
-from orsync.commands.inputs import ClientOpener, counted, load_desired
+from orsync.commands.inputs import (
+    ClientOpener,
+    Progress,
+    counted,
+    load_desired,
+    read_with_progress,
+)
 from orsync.errors import EXIT_DRIFT, EXIT_OK, ApplyError
 from orsync.plan import Plan
 
@@ -35,13 +41,15 @@ class ApplyCallbacks:
     """The interactive parts of apply, given by the caller.
 
     `approve` is asked only for a plan made now (a saved plan was reviewed already); it raises
-    to refuse. `should_stop` is polled between steps (a first Ctrl-C).
+    to refuse. `should_stop` is polled between steps (a first Ctrl-C). `reading` hears how
+    reading the workspaces goes, before and after acting.
     """
 
     show_plan: Callable[[Plan], None] = _ignore
     approve: Callable[[], None] = lambda: None
     progress: Callable[[str], None] = _ignore
     should_stop: Callable[[], bool] = _never
+    reading: Progress | None = None
 
 
 @dataclass(frozen=True)
@@ -121,12 +129,11 @@ def _apply(
     calls: ApplyCallbacks,
 ) -> ApplyOutcome:
     from orsync.diff import plan_changes
-    from orsync.live import read_live
     from orsync.planfile import check_fresh
     from orsync.safety import check_feasible, check_policy, check_safety
 
     workspace_ids = desired.live_workspace_ids()
-    current = plan_changes(desired, read_live(client, workspace_ids))
+    current = plan_changes(desired, read_with_progress(client, workspace_ids, calls.reading))
     if saved is not None and planfile is not None:
         check_fresh(saved, planfile, current)
     calls.show_plan(current)
@@ -151,5 +158,5 @@ def _apply(
         ) from None
     if not report.complete:
         raise ApplyError(report.stopped_text())
-    after = plan_changes(desired, read_live(client, workspace_ids))
+    after = plan_changes(desired, read_with_progress(client, workspace_ids, calls.reading))
     return ApplyOutcome(desired.path, current, report, after)

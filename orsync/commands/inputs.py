@@ -78,6 +78,24 @@ class Progress(Protocol):
     def end(self) -> None: ...
 
 
+def read_with_progress(
+    client: ApiClient,
+    workspace_ids: Sequence[str | None],
+    progress: Progress | None,
+    arrived: Arrived | None = None,
+) -> LiveState:
+    """The live state of these workspaces through `client`, `progress` told as each is read
+    and ended (its line erased) however the read ends."""
+    from orsync.live import read_live
+
+    if progress is None:
+        return read_live(client, workspace_ids, arrived=arrived)
+    try:
+        return read_live(client, workspace_ids, progress=progress.update, arrived=arrived)
+    finally:
+        progress.end()
+
+
 @dataclass(frozen=True)
 class ApiSource:
     """The live state as the API lists it now, through a client opened for the read."""
@@ -88,16 +106,8 @@ class ApiSource:
     def read(
         self, workspace_ids: Sequence[str | None], arrived: Arrived | None = None
     ) -> LiveState:
-        from orsync.live import read_live
-
-        progress = self.progress
         with self.open_client() as client:
-            if progress is None:
-                return read_live(client, workspace_ids, arrived=arrived)
-            try:
-                return read_live(client, workspace_ids, progress=progress.update, arrived=arrived)
-            finally:
-                progress.end()
+            return read_with_progress(client, workspace_ids, self.progress, arrived)
 
     def find_workspaces(self, names: Sequence[str]) -> Mapping[str, WorkspaceInfo | None]:
         from orsync.workspaces import find_with_client
