@@ -134,7 +134,8 @@ def readme_workflow(section: str) -> str:
     # Up to the next heading (a YAML comment starts with one `#`).
     following = re.compile(r"^#{2,} ", re.MULTILINE).search(readme, start + 1)
     text = readme[start : following.start() if following else len(readme)]
-    [block] = re.findall(r"^```yaml\n(.*?)^```$", text, re.MULTILINE | re.DOTALL)
+    blocks: list[str] = re.findall(r"^```yaml\n(.*?)^```$", text, re.MULTILINE | re.DOTALL)
+    [block] = blocks
     return block
 
 
