@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from conftest import Orsync, Result
 from fake_api import DEFAULT_WORKSPACE_ID, FakeApi
+from junitparser import JUnitXml
 
 from orsync.commands.audit import run_audit
 from orsync.commands.inputs import ApiSource, Connection
@@ -117,7 +118,7 @@ def test_a_clean_audit_exits_0(orsync: Orsync, org: FakeApi) -> None:
     assert result.stdout.splitlines() == [
         "Audited 2 workspaces (2 destinations) against the policy of orsync.yaml:",
         f"  workspace {SPACES[0][0]} (team-1) 'Team 1': 1 destination, clean",
-        f"  workspace {DEFAULT_WORKSPACE_ID}: 1 destination, clean",
+        f"  workspace {DEFAULT_WORKSPACE_ID} (default) 'Default Workspace': 1 destination, clean",
         "",
         "No policy violations.",
     ]
@@ -150,6 +151,78 @@ def test_without_a_choice_the_config_workspaces_are_audited(orsync: Orsync, org:
     only_policy, report = audit_json(orsync)
     assert only_policy.code == 0, only_policy.output
     assert [w["id"] for w in report["workspaces"]] == [DEFAULT_WORKSPACE_ID]
+
+
+def suite_names(orsync: Orsync, *args: str) -> list[str]:
+    result = orsync("audit", "--format", "junit", *args)
+    return [str(suite.name) for suite in JUnitXml.fromstring(result.stdout)]
+
+
+TEAM_2 = SPACES[1][0]
+# Ways of choosing the default workspace and team-2, beside --all-workspaces.
+CHOICES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "--workspace default": (POLICY, ("--workspace", "default", "--workspace", TEAM_2)),
+    "--workspace uuid": (POLICY, ("--workspace", DEFAULT_WORKSPACE_ID, "--workspace", "team-2")),
+    "config entries": (
+        POLICY
+        + f"workspaces:\n      - destinations: []\n      - {{id: {TEAM_2}, destinations: []}}\n",
+        (),
+    ),
+    "config entry by slug": (POLICY + "workspaces:\n      - {id: team-2, destinations: []}\n", ()),
+    "the default one": (POLICY, ()),
+}
+
+
+@pytest.mark.parametrize("choice", CHOICES)
+def test_a_workspace_is_named_alike_however_chosen(
+    orsync: Orsync, org: FakeApi, choice: str
+) -> None:
+    """The label, the JSON entry and the JUnit suite of a workspace are those
+    --all-workspaces gives it: its slug and name looked up where choosing it did not."""
+    orsync.write_config(POLICY)
+    _, everything = audit_json(orsync, "--all-workspaces")
+    every_suite = suite_names(orsync, "--all-workspaces")
+    config, args = CHOICES[choice]
+    orsync.write_config(config)
+    result, chosen = audit_json(orsync, *args)
+    assert result.code in (0, 3), result.output
+    entries = {w["id"]: w for w in everything["workspaces"]}
+    assert chosen["workspaces"], result.output
+    assert chosen["workspaces"] == [entries[w["id"]] for w in chosen["workspaces"]]
+    messages = {v["id"]: v["message"] for v in everything["violations"]}
+    assert [v["message"] for v in chosen["violations"]] == [
+        messages[v["id"]] for v in chosen["violations"]
+    ]
+    suites = suite_names(orsync, *args)
+    assert len(suites) == len(chosen["workspaces"])
+    assert set(suites) <= set(every_suite), (suites, every_suite)
+    if any(w["id"] == DEFAULT_WORKSPACE_ID for w in chosen["workspaces"]):
+        text = orsync("audit", *args).stdout
+        assert f"  workspace {DEFAULT_WORKSPACE_ID} (default) 'Default Workspace': " in text
+
+
+def test_the_default_workspace_named_twice_is_audited_once(orsync: Orsync, org: FakeApi) -> None:
+    orsync.write_config(POLICY)
+    result, report = audit_json(
+        orsync, "--workspace", "default", "--workspace", DEFAULT_WORKSPACE_ID
+    )
+    assert result.code == 0, result.output
+    assert [w["id"] for w in report["workspaces"]] == [DEFAULT_WORKSPACE_ID]
+    assert report["summary"] == {"workspaces": 1, "destinations": 1, "violations": 0}
+
+
+def test_an_empty_default_workspace_is_named_by_what_is_known(
+    orsync: Orsync, fake: FakeApi
+) -> None:
+    """No destination tells the default workspace's id, so nothing can be looked up."""
+    orsync.write_config(POLICY)
+    result, report = audit_json(orsync, "--workspace", "default")
+    assert result.code == 0, result.output
+    assert report["workspaces"] == [
+        {"id": None, "slug": None, "name": None, "destinations": 0, "violations": 0}
+    ]
+    assert "  default workspace: 0 destinations, clean" in orsync("audit").stdout
+    assert [r.path for r in fake.requests if "/workspaces" in r.path] == []
 
 
 # Each rule a live destination can break (plaintext_secrets is about the file alone).
@@ -189,7 +262,7 @@ def test_each_rule_against_live(orsync: Orsync, fake: FakeApi, rule: str, breaki
     [violation] = report["violations"]
     assert violation["rule"] == rule
     assert violation["workspace_id"] == DEFAULT_WORKSPACE_ID
-    assert violation["message"].startswith(f"workspace {DEFAULT_WORKSPACE_ID}: ")
+    assert violation["message"].startswith(f"workspace {DEFAULT_WORKSPACE_ID} (default): ")
     assert rule in violation["message"]
     if rule != "required_types":
         assert (violation["name"], violation["id"]) == ("Hook", seeded["id"])

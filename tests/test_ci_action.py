@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -120,6 +121,59 @@ def test_script_passes_shellcheck(tmp_path: Path, name: str) -> None:
     script = tmp_path / "script.sh"
     script.write_text(SCRIPTS[name], encoding="utf-8")
     done = run(tool, "--external-sources", str(script), cwd=tmp_path)
+    assert done.returncode == 0, done.stdout
+
+
+# --- the workflow of README.md's "Nightly compliance" ------------------------------------------
+
+
+def readme_workflow(section: str) -> str:
+    """The YAML block of a `###` section of README.md."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index(f"\n### {section}\n") + 1
+    # Up to the next heading (a YAML comment starts with one `#`).
+    following = re.compile(r"^#{2,} ", re.MULTILINE).search(readme, start + 1)
+    text = readme[start : following.start() if following else len(readme)]
+    blocks: list[str] = re.findall(r"^```yaml\n(.*?)^```$", text, re.MULTILINE | re.DOTALL)
+    [block] = blocks
+    return block
+
+
+COMPLIANCE = readme_workflow("Nightly compliance")
+
+
+def test_the_compliance_workflow_passes_the_published_schema(tmp_path: Path) -> None:
+    [tool] = needs("check-jsonschema")
+    workflow = tmp_path / "orsync-compliance.yml"
+    workflow.write_text(COMPLIANCE, encoding="utf-8")
+    done = run(tool, "--builtin-schema", "vendor.github-workflows", str(workflow), cwd=tmp_path)
+    assert done.returncode == 0, done.stdout
+
+
+def test_the_compliance_workflow_reports_the_junit_it_writes() -> None:
+    """GitHub shows no JUnit by itself: a reporter step reads the file the audit writes,
+    whether the audit passed or failed, with the permission its check run needs."""
+    workflow = yaml.safe_load(COMPLIANCE)
+    steps = workflow["jobs"]["audit"]["steps"]
+    [audit] = [step for step in steps if "orsync audit" in step.get("run", "")]
+    assert audit["run"].endswith("--format junit > audit.xml")
+    [reporter] = [s for s in steps if s.get("uses", "").startswith("dorny/test-reporter@")]
+    assert reporter["if"] == "always()"
+    assert reporter["with"] == {
+        "name": "orsync audit",
+        "path": "audit.xml",
+        "reporter": "java-junit",
+    }
+    assert workflow["permissions"] == {"contents": "read", "checks": "write"}
+
+
+def test_the_compliance_workflow_scripts_pass_shellcheck(tmp_path: Path) -> None:
+    [tool] = needs("shellcheck")
+    steps = yaml.safe_load(COMPLIANCE)["jobs"]["audit"]["steps"]
+    script = tmp_path / "script.sh"
+    lines = [step["run"] for step in steps if "run" in step]
+    script.write_text("#!/usr/bin/env bash\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    done = run(tool, str(script), cwd=tmp_path)
     assert done.returncode == 0, done.stdout
 
 

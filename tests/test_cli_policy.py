@@ -425,6 +425,46 @@ def test_export_and_snapshot_of_a_policy_only_config_read_the_default_workspace(
     assert "name: hook" in exported.stdout
 
 
+NOTHING_PLANNED = (
+    "orsync.yaml declares no workspaces (no `destinations:` or `workspaces:` entry), "
+    "so plan checked nothing against live"
+)
+
+
+def test_plan_of_a_policy_only_config_says_it_checked_nothing(
+    orsync: Orsync, fake: FakeApi
+) -> None:
+    """Live breaks the policy, but plan compares only the workspaces the file declares: it
+    must not vouch for live ("No policy violations.", "Live destinations match")."""
+    seed_hook(fake)  # privacy_mode off
+    orsync.write_config("version: 1\npolicy: {privacy_mode: required}\n")
+    result = orsync("plan")
+    assert result.code == 0, result.output
+    assert result.stdout == "Nothing planned: orsync.yaml declares no workspaces.\n"
+    assert result.stderr == (
+        f"Warning: {NOTHING_PLANNED}, its `policy:` included; `orsync audit` checks the policy "
+        "against live state\n"
+    )
+    document = json.loads(orsync("plan", "--format", "json").stdout)
+    assert document["in_sync"] is True
+    assert document["warnings"] == [
+        f"{NOTHING_PLANNED}, its `policy:` included; `orsync audit` checks the policy against "
+        "live state"
+    ]
+    assert orsync("audit").code == 3  # where the violation is found
+
+
+def test_plan_of_no_workspaces_without_a_policy_says_it_checked_nothing(
+    orsync: Orsync, fake: FakeApi
+) -> None:
+    seed_hook(fake)
+    orsync.write_config("version: 1\nworkspaces: []\n")
+    result = orsync("plan")
+    assert result.code == 0, result.output
+    assert result.stdout == "Nothing planned: orsync.yaml declares no workspaces.\n"
+    assert result.stderr == f"Warning: {NOTHING_PLANNED}\n"
+
+
 @pytest.mark.parametrize(
     ("config", "host"),
     [

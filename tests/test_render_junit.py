@@ -9,6 +9,8 @@ import xml.etree.ElementTree as ET
 from builders import URL, live_item, plan_of
 from conftest import ROOT, Orsync
 from fake_api import DEFAULT_WORKSPACE_ID, FakeApi
+from hypothesis import given
+from hypothesis import strategies as st
 from junitparser import Failure, JUnitXml
 from report_scenarios import (
     AUDIT_CONFIG,
@@ -17,6 +19,7 @@ from report_scenarios import (
     IN_SYNC_CONFIG,
     PLAN_CONFIG,
     WS_B,
+    hook,
     run,
     seed_audit,
     seed_plan,
@@ -38,6 +41,9 @@ def cases_of(document: str) -> dict[str, Cases]:
     parsed = JUnitXml.fromstring(document)
     found: dict[str, Cases] = {}
     for suite in parsed:
+        names = [str(case.name) for case in suite]
+        # CI dashboards key results on classname and name: a name met twice merges two cases.
+        assert len(set(names)) == len(names), f"case names repeat in {suite.name}: {names}"
         cases: Cases = {}
         for case in suite:
             failures = [r for r in case.result if isinstance(r, Failure)]
@@ -129,6 +135,62 @@ def test_the_json_plan_does_not_list_unchanged_destinations(orsync: Orsync, fake
     assert '"unchanged": 1' in document
 
 
+def test_plan_cases_of_destinations_sharing_a_name_are_told_apart_by_id(
+    orsync: Orsync, fake: FakeApi
+) -> None:
+    fake.add_destination(hook("Steady", privacy_mode=True))
+    first = fake.add_destination(hook("dup"))
+    second = fake.add_destination(hook("dup"))
+    orsync.write_config(IN_SYNC_CONFIG)
+    result = run(orsync, "plan", "junit")
+    assert result.code == 2, result.output
+    [cases] = cases_of(result.stdout).values()
+    assert {name: types(failures) for name, failures in cases.items()} == {
+        'webhook "Steady"': [],
+        f'webhook "dup" (id {first["id"]})': ["unmanaged"],
+        f'webhook "dup" (id {second["id"]})': ["unmanaged"],
+    }
+
+
+def test_a_name_shared_with_a_destination_to_create_keeps_the_plain_name_for_it() -> None:
+    """A declared destination pinned by an id gone live is created; a live one of its name
+    is left unmanaged: the one without a live id keeps the plain name."""
+    report = JUnitReport("t")
+    report.destination(DestinationRef("ws", "dup", "webhook", None))
+    report.destination(DestinationRef("ws", "dup", "webhook", "id-1"))
+    [suite] = JUnitXml.fromstring(report.xml())
+    assert [case.name for case in suite] == ['webhook "dup"', 'webhook "dup" (id id-1)']
+
+
+def test_names_that_only_their_escapes_tell_apart_are_numbered() -> None:
+    """Ids of a hostile API that differ by a control character and its escape read alike."""
+    report = JUnitReport("t")
+    report.destination(DestinationRef("ws", None, "webhook", "a\x01"))
+    report.destination(DestinationRef("ws", None, "webhook", "a\\x01"))
+    [suite] = JUnitXml.fromstring(report.xml())
+    assert [case.name for case in suite] == [
+        "webhook (unnamed, id a\\x01) (id a\\x01)",
+        "webhook (unnamed, id a\\x01) (id a\\x01) (2)",
+    ]
+
+
+REFS = st.builds(
+    DestinationRef,
+    st.sampled_from(["ws-1", "ws-2"]),
+    st.none() | st.sampled_from(["dup", "a", 'dup" (id 1', "\x01", "\\x01"]),
+    st.sampled_from(["webhook", 'webhook "dup"', "s3"]),
+    st.none() | st.sampled_from(["1", "2", "\x01", "\\x01"]),
+)
+
+
+@given(st.lists(REFS, max_size=12))
+def test_case_names_are_unique_in_every_suite(refs: list[DestinationRef]) -> None:
+    report = JUnitReport("t")
+    for ref in refs:
+        report.destination(ref)
+    cases_of(report.xml())  # asserts the names unique and the counts right
+
+
 # hostile text --------------------------------------------------------------------------------
 
 
@@ -202,6 +264,36 @@ def test_audit_has_a_suite_per_workspace_and_a_case_per_destination_and_rule(
         f"workspace {WS_B} (team-b) 'Team B'": {
             'webhook "leaky"': ["policy"],
             "policy required_types": ["policy"],
+        },
+    }
+
+
+def test_audit_cases_of_destinations_sharing_a_name_are_told_apart_by_id(
+    orsync: Orsync, fake: FakeApi
+) -> None:
+    seed_audit(fake)
+    first = fake.add_destination(hook("dup"))
+    second = fake.add_destination(hook("dup", privacy_mode=True))
+    fake.add_destination(hook("dup"), WS_B)
+    orsync.write_config(AUDIT_CONFIG)
+    result = run(orsync, "audit", "junit", "--all-workspaces")
+    assert result.code == 3, result.output
+    suites = {
+        name: {case: types(failures) for case, failures in cases.items()}
+        for name, cases in cases_of(result.stdout).items()
+    }
+    assert suites == {
+        f"workspace {DEFAULT_WORKSPACE_ID} (default) 'Default Workspace'": {
+            'webhook "base"': [],
+            f'webhook "dup" (id {first["id"]})': ["policy"],
+            f'webhook "dup" (id {second["id"]})': [],
+            "policy required_types": [],
+        },
+        # Alone in its workspace: the plain name.
+        f"workspace {WS_B} (team-b) 'Team B'": {
+            'webhook "leaky"': ["policy"],
+            'webhook "dup"': ["policy"],
+            "policy required_types": [],
         },
     }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -88,8 +89,23 @@ def run_plan(
 
     live = source.read(desired.live_workspace_ids(), arrived)
     plan = plan_changes(desired, live, ahead)
+    if not desired.workspaces:
+        plan = dataclasses.replace(plan, warnings=(*plan.warnings, _nothing_to_plan(desired)))
     unmanaged_in = _workspaces_with_unmanaged(plan, desired, live)
     return PlanOutcome(plan, safety_problem(plan, max_deletes), unmanaged_in)
+
+
+def _nothing_to_plan(desired: DesiredState) -> str:
+    """Why a plan of a file without workspaces says nothing about live, and what does."""
+    policy = (
+        ", its `policy:` included; `orsync audit` checks the policy against live state"
+        if desired.policy is not None
+        else ""
+    )
+    return (
+        f"{desired.path} declares no workspaces (no `destinations:` or `workspaces:` entry), "
+        f"so plan checked nothing against live{policy}"
+    )
 
 
 def _workspaces_with_unmanaged(

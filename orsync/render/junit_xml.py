@@ -1,7 +1,9 @@
 """JUnit XML, shared by `plan --format junit` and `audit --format junit`, for CI test reports.
 
 One `<testsuite>` per workspace, one `<testcase>` per destination (a `<failure>` for each thing
-wrong with it), and one per workspace-wide policy rule (`required_types`). The document is built
+wrong with it), and one per workspace-wide policy rule (`required_types`). Test case names are
+unique within their suite, since CI dashboards key results on classname and name: destinations
+that share a name are told apart by their live id. The document is built
 with ElementTree, which escapes markup; what XML 1.0 cannot hold at all (most control
 characters, lone surrogates) is written visibly as an escape (`\\x01`), as are line breaks in
 attributes, where a parser would turn them into spaces.
@@ -10,7 +12,8 @@ attributes, where a parser would turn them into spaces.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from orsync.findings import DestinationRef, Violation
@@ -32,6 +35,8 @@ class Failure:
 @dataclass
 class _Case:
     name: str
+    # The live id of the destination (None: a rule, or a destination not created yet).
+    ident: str | None = None
     failures: list[Failure] = field(default_factory=list)
 
 
@@ -92,7 +97,7 @@ class JUnitReport:
     def _case(self, workspace_id: str | None, key: tuple[str, str | None], name: str) -> _Case:
         self.workspace(workspace_id)
         cases = self._suites[workspace_id].cases
-        return cases.setdefault(key, _Case(name))
+        return cases.setdefault(key, _Case(name, key[1] if key[0] == "id" else None))
 
 
 def _destination_key(ident: str | None, name: str | None) -> tuple[str, str | None]:
@@ -127,13 +132,44 @@ def _suite_element(suite: _Suite) -> ET.Element:
         properties = ET.SubElement(element, "properties")
         ET.SubElement(properties, "property", _attributes(name="workspace_id",
                                                           value=suite.workspace_id))  # fmt: skip
-    for case in suite.cases.values():
-        names = _attributes(name=case.name, classname=suite.label)
-        testcase = ET.SubElement(element, "testcase", names)
+    cases = list(suite.cases.values())
+    for case, name in zip(cases, _unique_names(cases), strict=True):
+        attributes = {"name": name, "classname": xml_text(suite.label, one_line=True)}
+        testcase = ET.SubElement(element, "testcase", attributes)
         for failure in case.failures:
             attributes = _attributes(type=failure.kind, message=failure.message)
             ET.SubElement(testcase, "failure", attributes).text = xml_text(failure.text)
     return element
+
+
+def _unique_names(cases: Sequence[_Case]) -> list[str]:
+    """The cases' names as written (escaped, as the XML holds them), a shared one followed by
+    its live id: `webhook "dup" (id 1a2b...)`."""
+    written = [xml_text(case.name, one_line=True) for case in cases]
+    counts = Counter(written)
+    return _numbered(
+        [
+            f"{name} (id {xml_text(case.ident, one_line=True)})"
+            if counts[name] > 1 and case.ident is not None
+            else name
+            for name, case in zip(written, cases, strict=True)
+        ]
+    )
+
+
+def _numbered(names: Iterable[str]) -> list[str]:
+    """The names, any still met before (one that reads like another's with its id, say)
+    followed by a number: `x`, `x (2)`."""
+    unique: list[str] = []
+    taken: set[str] = set()
+    for name in names:
+        candidate, number = name, 1
+        while candidate in taken:
+            number += 1
+            candidate = f"{name} ({number})"
+        taken.add(candidate)
+        unique.append(candidate)
+    return unique
 
 
 def _attributes(**values: str) -> dict[str, str]:

@@ -52,13 +52,17 @@ def render_text(plan: Plan, *, color: bool = False, now: datetime | None = None)
             lines.append(_paint(f"{workspace_label(change.workspace_id)}:", "bright_white", color))
         lines.extend(_block(change, color, now))
         lines.append("")
-    if plan.violations is not None:
+    if plan.violations is not None and (plan.violations or plan.workspaces):
+        # With no workspace planned, "No policy violations." would vouch for what was not checked.
         lines.extend([*violation_lines(plan.violations, color=color), ""])
     lines.append(summary_line(plan))
     return "\n".join(lines) + "\n"
 
 
 def summary_line(plan: Plan) -> str:
+    if not plan.workspaces:
+        # A file of `policy:` alone, or `workspaces: []`: "No changes" would say live matches.
+        return f"Nothing planned: {plan.config_path} declares no workspaces."
     if plan.in_sync:
         return f"No changes. Live destinations match {plan.config_path}."
     counts = plan.summary()
