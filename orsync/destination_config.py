@@ -32,14 +32,13 @@ def read_destination_config(
     is left out draws a warning, not an error: users may declare only what they want compared.
     """
     known = types.TYPES.get(type_name)
-    type_shown = owner.child("type").quoted()
     entries = {} if node is None else node.entries()
     config: dict[str, Any] = {}
     for key, child in entries.items():
         if key == types.HEADERS_KEY:
             config[key] = _headers(child)
         elif known is not None and key not in known.keys:
-            raise child.error(_unknown_key(key, known, type_shown))
+            raise child.error(_unknown_key(key, known, owner.child("type").quoted()))
         elif known is None:
             config[key] = _unknown_type_value(child, type_name, (key,))
         elif (spec := known.keys[key]).secret:
