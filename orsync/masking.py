@@ -18,6 +18,8 @@ from orsync.normalize import normalize_url, split_url
 _ELLIPSIS = "..."
 # The API keeps the last 4 characters of a secret, whatever they are.
 _KEPT_TAIL = 4
+# The longest prefix a pin may keep: the API keeps a few characters, or stars.
+_MAX_KEPT_PREFIX = 12
 # Other tails (no dot in them, so where they start is plain) are read too, to be safe.
 _OTHER_TAIL = re.compile(r"^(?P<prefix>.*?)\.\.\.(?P<tail>[^.]{1,16})$", re.DOTALL)
 _STARS = re.compile(r"^\*+$")
@@ -70,12 +72,16 @@ def is_api_mask(value: str) -> bool:
     """Whether a value has the shape of a mask the API returns, to be taken as a pinned mask.
 
     Stricter than `is_masked`: a short prefix (or none, or stars) and exactly the last 4
-    characters, so that a secret that merely contains `...` is not taken for a pin.
+    characters, so that a secret that merely contains `...` elsewhere is not taken for a pin.
+    The kept ends are the secret's own characters, so they may be any (`Bear... xyz` masks
+    `Bearer 0123456789 xyz`): only the shape tells a mask. A secret in clear of exactly that
+    shape (`...` 4 characters from its end, at most 12 before) is read as a pin too, and so
+    never sent: the safe side, since sending a mask would write it as the credential.
     """
     if is_stars(value):
         return True
     mask = parse_mask(value)
-    return mask is not None and len(mask[0]) <= 12 and len(mask[1]) == 4 and " " not in value
+    return mask is not None and len(mask[0]) <= _MAX_KEPT_PREFIX and len(mask[1]) == _KEPT_TAIL
 
 
 def is_pin(value: str) -> bool:

@@ -78,6 +78,62 @@ def test_a_pinned_mask_whose_tail_holds_dots_is_a_pin(orsync: Orsync, fake: Fake
     assert fake.mutating_requests() == []
 
 
+# A header whose last 4 characters, the part its mask keeps, start with a space.
+SPACED = "Bearer 0123456789 xyz"
+SPACED_MASK = "Bear... xyz"
+
+
+@pytest.mark.parametrize("mask_style", ["prefix", "stars"])
+def test_a_secret_whose_kept_tail_holds_a_space_converges(
+    orsync: Orsync, mask_style: str
+) -> None:
+    with FakeApi(mask_style=mask_style) as api:
+        orsync.write_config("""
+            version: 1
+            destinations:
+              - name: Hook
+                type: webhook
+                config: {url: "https://hooks.example.com/in", headers: {Authorization: "${AUTH}"}}
+            """)
+        env = {"AUTH": SPACED, "ORSYNC_BASE_URL": api.base_url}
+        applied = run(orsync, "apply", "--auto-approve", env=env, hides=[SPACED])
+        assert applied.code == 0, applied.output
+        again = run(orsync, "plan", env=env, hides=[SPACED])
+        assert again.code == 0 and "No changes." in again.stdout, again.output
+
+
+def test_a_pinned_mask_whose_tail_holds_a_space_is_a_pin(orsync: Orsync, fake: FakeApi) -> None:
+    fake.add_destination(
+        {
+            "name": "Hook",
+            "type": "webhook",
+            "config": {"url": "https://hooks.example.com/in", "headers": {"Authorization": SPACED}},
+        }
+    )
+    pinned = f"""
+        version: 1
+        destinations:
+          - name: Hook
+            type: TYPE
+            config: {{url: "https://hooks.example.com/in", headers: {{Authorization: "{SPACED_MASK}"}}}}
+        """
+    orsync.write_config(pinned.replace("TYPE", "webhook"))
+    planned = run(orsync, "plan", env={}, hides=[SPACED])
+    assert planned.code == 0 and "No changes." in planned.stdout, planned.output
+    assert "plain text" not in planned.stderr
+    applied = run(orsync, "apply", "--auto-approve", env={}, hides=[SPACED])
+    assert applied.code == 0, applied.output
+    # A replace creates anew: the mask is no credential, so apply refuses to send it.
+    orsync.write_config(pinned.replace("TYPE", "otel-collector").replace("url:", "endpoint:"))
+    applied = run(orsync, "apply", "--auto-approve", env={}, hides=[SPACED])
+    assert applied.code == 1, applied.output
+    assert (
+        f"config.headers.Authorization is {SPACED_MASK}: set it from a variable to create"
+        in applied.stderr
+    )
+    assert fake.mutating_requests() == []
+
+
 def test_a_secret_url_is_normalized_before_it_is_compared(orsync: Orsync, fake: FakeApi) -> None:
     password = "pw-0123456789-secret"
     live = fake.add_destination(

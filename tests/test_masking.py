@@ -211,3 +211,27 @@ def test_secret_urls_compare_normalized() -> None:
     # A mask of the URL as stored, with or without what normalizing takes away.
     assert compare_clear(declared, "http...om/x") is Verdict.MATCH
     assert compare_clear(declared, "http...m/x/") is Verdict.MATCH
+
+
+# Masks whose kept ends hold spaces and other characters, and the secrets they stand for.
+ANY_CHARACTER = [
+    ("Bearer 0123456789 xyz", "Bear... xyz"),
+    ("Bearer 0123456789xy  ", "Bear...xy  "),
+    ("Key 0123456789-\tx/é", "Key ...\tx/é"),
+]
+
+
+@pytest.mark.parametrize(("secret", "mask"), ANY_CHARACTER)
+def test_a_masks_kept_ends_may_hold_any_character(secret: str, mask: str) -> None:
+    assert is_api_mask(mask) and is_pin(mask)
+    assert compare_clear(secret, mask) is Verdict.MATCH
+    assert compare_pin(mask, mask) is Verdict.MATCH
+    assert compare_pin(mask, secret) is Verdict.MATCH
+    assert compare_pin(mask, "Bear...WxYz") is Verdict.DIFFER
+
+
+def test_a_secret_holding_dots_elsewhere_is_no_pin() -> None:
+    # Only `...` 4 characters from the end, with at most 12 before it, is a mask's shape.
+    assert not is_pin("Bearer wait... what")
+    assert not is_pin("a long prefix here... xyz")
+    assert not is_pin("sk... xyz and more")
