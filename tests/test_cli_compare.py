@@ -84,9 +84,7 @@ SPACED_MASK = "Bear... xyz"
 
 
 @pytest.mark.parametrize("mask_style", ["prefix", "stars"])
-def test_a_secret_whose_kept_tail_holds_a_space_converges(
-    orsync: Orsync, mask_style: str
-) -> None:
+def test_a_secret_whose_kept_tail_holds_a_space_converges(orsync: Orsync, mask_style: str) -> None:
     with FakeApi(mask_style=mask_style) as api:
         orsync.write_config("""
             version: 1
@@ -115,7 +113,9 @@ def test_a_pinned_mask_whose_tail_holds_a_space_is_a_pin(orsync: Orsync, fake: F
         destinations:
           - name: Hook
             type: TYPE
-            config: {{url: "https://hooks.example.com/in", headers: {{Authorization: "{SPACED_MASK}"}}}}
+            config:
+              url: https://hooks.example.com/in
+              headers: {{Authorization: "{SPACED_MASK}"}}
         """
     orsync.write_config(pinned.replace("TYPE", "webhook"))
     planned = run(orsync, "plan", env={}, hides=[SPACED])
