@@ -31,11 +31,20 @@ _HIDDEN_PASSWORD = "****"
 _SECRET_PARAMETERS = frozenset(
     {"code", "sig", "signature", "key", "apikey", "api_key", "access_token", "token"}
 )
-# Webhook hosts whose URLs carry their token in the path: (domain, path that holds it).
+# Webhook hosts whose URLs carry their token in the path: (domain, path that holds it). The
+# domain matches itself and any host under it (`acme.webhook.office.com`).
 _TOKEN_PATHS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("hooks.slack.com", re.compile(r"/[^/]")),
     ("discord.com", re.compile(r"/api(/v\d+)?/webhooks/", re.IGNORECASE)),
     ("discordapp.com", re.compile(r"/api(/v\d+)?/webhooks/", re.IGNORECASE)),
+    # Microsoft Teams: /webhookb2/<id>@<tenant>/IncomingWebhook/<token>/<id> (`/webhook/` on
+    # the older outlook.office.com URLs).
+    ("webhook.office.com", re.compile(r"/webhook(b2)?/", re.IGNORECASE)),
+    ("outlook.office.com", re.compile(r"/webhook(b2)?/", re.IGNORECASE)),
+    # Zapier: /hooks/catch/<account>/<token>/.
+    ("hooks.zapier.com", re.compile(r"/hooks/", re.IGNORECASE)),
+    # Telegram's bot API: /bot<token>/<method>, and /file/bot<token>/<path>.
+    ("api.telegram.org", re.compile(r"/(file/)?bot[^/]", re.IGNORECASE)),
 )
 
 
@@ -122,7 +131,7 @@ def has_url_credentials(value: str) -> bool:
     """Whether a value is a URL carrying credentials: a user part (`https://u:pw@host`,
     `https://token@host`), a query parameter named like one (`?token=...`, `?code=...`,
     `?sig=...`), or a token in the path of a webhook host that puts it there (Slack,
-    Discord)."""
+    Discord, Microsoft Teams, Zapier, Telegram)."""
     parts = split_url(value)
     if parts is None:
         return False
@@ -133,8 +142,10 @@ def has_url_credentials(value: str) -> bool:
 def _has_secret_parameter(rest: str) -> bool:
     """Whether the query or fragment after the path names a credential."""
     start = min((i for i in (rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
-    # Tokens travel in queries, and in fragments too (`#access_token=...`).
-    pairs = parse_qsl(rest[start + 1 :].replace("#", "&"), keep_blank_values=True)
+    # Tokens travel in queries, and in fragments too (`#access_token=...`); parameters are
+    # parted by `&`, or by `;` as older servers read them (`?a=1;token=...`).
+    query = re.sub("[#;]", "&", rest[start + 1 :])
+    pairs = parse_qsl(query, keep_blank_values=True)
     return any(name.lower() in _SECRET_PARAMETERS or looks_secret(name) for name, _ in pairs)
 
 

@@ -123,6 +123,13 @@ def test_url_credentials_are_found_in_the_user_part_and_the_query() -> None:
         "https://HOOKS.SLACK.COM:443/workflows/T0/abc",
         "https://discord.com/api/webhooks/1/abc",
         "https://canary.discordapp.com/api/v10/webhooks/1/abc",
+        "https://acme.webhook.office.com/webhookb2/1f@2e/IncomingWebhook/abc/3d",
+        "https://outlook.office.com/webhook/1f@2e/IncomingWebhook/abc/3d",
+        "https://hooks.zapier.com/hooks/catch/123/abc/",
+        "https://api.telegram.org/bot123:abc/sendMessage",
+        "https://api.telegram.org/file/bot123:abc/photos/1.jpg",
+        "https://h/x?a=1;token=abc",
+        "https://h/x?a=1&b=2;sig=abc",
         "https://abc@h/x",
     ],
 )
@@ -139,6 +146,11 @@ def test_url_credentials_beyond_a_password(url: str) -> None:
         "https://notdiscord.com/api/webhooks/1/abc",
         "https://h/x?zipcode=1&signed=yes",
         "https://h/code/x",
+        "https://h/x?a=1;b=2",
+        "https://acme.webhook.office.com",
+        "https://notwebhook.office.com/webhookb2/1f@2e/IncomingWebhook/abc/3d",
+        "https://zapier.com/apps/webhook/integrations",
+        "https://core.telegram.org/bots/api",
     ],
 )
 def test_urls_without_credentials_stay_plain(url: str) -> None:
