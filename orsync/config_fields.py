@@ -58,14 +58,20 @@ def _api_key_hashes(node: ConfigNode) -> list[str] | None:
 
 
 def _regions(node: ConfigNode) -> list[str]:
+    return read_regions(node, "kept and sent as written")
+
+
+def read_regions(node: ConfigNode, outcome: str) -> list[str]:
+    """A non-empty list of regions, aliases read as what they stand for; a region orsync does
+    not know is kept, with a warning saying `outcome` (what becomes of it)."""
     items = node.items(f"a list of regions ({', '.join(types.REGIONS)})")
     if not items:
         raise node.error("expected at least one region; leave `regions` out for the API default")
-    return [_region(item) for item in items]
+    return [_region(item, outcome) for item in items]
 
 
-def _region(node: ConfigNode) -> str:
-    region = node.open_choice((*types.REGIONS, *REGION_ALIASES), "region")
+def _region(node: ConfigNode, outcome: str) -> str:
+    region = node.open_choice((*types.REGIONS, *REGION_ALIASES), "region", outcome)
     return REGION_ALIASES.get(region, region)
 
 

@@ -5,7 +5,8 @@ and path (`workspaces[0].destinations[2].sampling_rate`). Strings are returned w
 expanded. Messages say what was expected and what kind of value was found; the few that quote a
 value (an unknown region, a duplicate name) quote it through `ConfigNode.quoted`, which shows a
 value from the environment by its variables only, so a secret in the wrong place is not echoed.
-Numbers are finite and within the range of a 64-bit float: what a JSON reader can hold.
+Numbers are finite and within the range of a 64-bit float, and integers within ±2**53: what a
+JSON reader holding numbers as 64-bit floats keeps exactly.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from orsync import defaults
 from orsync.errors import ConfigError, format_location
 from orsync.interpolate import Expansion, InterpolationError, expand, has_reference
 from orsync.yaml_lines import LineMap, YamlPath, format_path
@@ -236,9 +238,16 @@ class ConfigNode:
 
 def _number_problem(value: int | float) -> str | None:
     """Why a number cannot be sent, or None: JSON has no NaN or infinity, and its readers hold
-    numbers as 64-bit floats (a bigger integer would break comparing it later)."""
+    numbers as 64-bit floats. An integer beyond 2**53 would be stored rounded, so what comes
+    back could not be compared with what was sent: live state refuses it too (orsync.live)."""
     if isinstance(value, float) and math.isnan(value):
         return "expected a number, got .nan (not a number)"
+    if isinstance(value, int) and abs(value) > defaults.MAX_EXACT_INTEGER:
+        return (
+            f"an integer beyond ±{defaults.MAX_EXACT_INTEGER} (2^53) cannot be compared exactly "
+            "once sent (the API may hold it as a 64-bit float): write a smaller number, or the "
+            "number as a string"
+        )
     # PyYAML reads `1.0e+999` as infinity: so an infinity may have been written as a number.
     if abs(value) > sys.float_info.max:
         return f"infinite, or too large (beyond ±{sys.float_info.max:.1e}): it cannot be sent"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from orsync import destination_types as types
-from orsync.config_fields import check_field
+from orsync.config_fields import check_field, read_regions
 from orsync.config_node import ConfigNode
 from orsync.model import Policy, Source
 
@@ -28,6 +28,8 @@ POLICY_KEYS = (
 
 REQUIRED, OPTIONAL = "required", "optional"
 FORBID, ALLOW = "forbid", "allow"
+# What becomes of a type or region orsync does not know, in a rule: a policy is never sent.
+KEPT = "the policy keeps it as written"
 # A host name, or a pattern of one: fnmatch's `*`, `?` and `[...]`, no scheme, port or path.
 HOST_PATTERN = re.compile(r"[a-z0-9.*?\[\]!_-]+")
 
@@ -54,7 +56,7 @@ def read_policy(node: ConfigNode) -> Policy:
         allowed_types=allowed_types,
         required_types=required_types,
         allowed_hosts=None if hosts is None else _hosts(hosts),
-        allowed_regions=None if regions is None else _unique(check_field("regions", regions)),
+        allowed_regions=None if regions is None else _unique(read_regions(regions, KEPT)),
         api_key_allowlist_required=_switch(rules, "api_key_allowlist", REQUIRED, OPTIONAL),
         identity_broadcast_forbidden=_switch(rules, "identity_broadcast", FORBID, ALLOW),
         plaintext_secrets_forbidden=_switch(rules, "plaintext_secrets", FORBID, ALLOW),
@@ -76,9 +78,8 @@ def _types(node: ConfigNode, *, empty: bool) -> tuple[str, ...]:
     items = node.items("a list of destination types")
     if not items and not empty:
         raise node.error("expected at least one type; leave the rule out to allow every type")
-    outcome = "the policy keeps it as written"
     return tuple(
-        dict.fromkeys(item.open_choice(tuple(types.TYPES), "type", outcome) for item in items)
+        dict.fromkeys(item.open_choice(tuple(types.TYPES), "type", KEPT) for item in items)
     )
 
 

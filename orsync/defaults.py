@@ -23,3 +23,6 @@ MARKDOWN_LIMIT = 60_000
 # a destination is a dozen levels deep at most, and every walk over its values (comparing,
 # masking, rendering) must fit in Python's stack.
 MAX_NESTING = 64
+# The largest integer a JSON number holds exactly wherever it is read as a 64-bit float (as the
+# API may store it): beyond it, a value sent would not compare equal to what comes back.
+MAX_EXACT_INTEGER = 2**53

@@ -31,8 +31,8 @@ _BOOL_FIELDS = ("enabled", "privacy_mode", *BROADCAST_FLAGS)
 # no destination, and would only exhaust the recursion of what compares it.
 _MAX_DEPTH = defaults.MAX_NESTING
 # Beyond this an integer is no longer exact as a JSON number (a double), and it compares as a
-# float: far beyond, converting it overflows.
-_MAX_EXACT_INTEGER = 2**53
+# float: far beyond, converting it overflows. The config refuses the same (config_node).
+_MAX_EXACT_INTEGER = defaults.MAX_EXACT_INTEGER
 
 
 def _is_text(value: str) -> bool:

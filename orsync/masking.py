@@ -18,6 +18,8 @@ from orsync.normalize import normalize_url, split_url
 _ELLIPSIS = "..."
 # The API keeps the last 4 characters of a secret, whatever they are.
 _KEPT_TAIL = 4
+# The longest prefix a pin may keep: the API keeps a few characters, or stars.
+_MAX_KEPT_PREFIX = 12
 # Other tails (no dot in them, so where they start is plain) are read too, to be safe.
 _OTHER_TAIL = re.compile(r"^(?P<prefix>.*?)\.\.\.(?P<tail>[^.]{1,16})$", re.DOTALL)
 _STARS = re.compile(r"^\*+$")
@@ -29,11 +31,20 @@ _HIDDEN_PASSWORD = "****"
 _SECRET_PARAMETERS = frozenset(
     {"code", "sig", "signature", "key", "apikey", "api_key", "access_token", "token"}
 )
-# Webhook hosts whose URLs carry their token in the path: (domain, path that holds it).
+# Webhook hosts whose URLs carry their token in the path: (domain, path that holds it). The
+# domain matches itself and any host under it (`acme.webhook.office.com`).
 _TOKEN_PATHS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("hooks.slack.com", re.compile(r"/[^/]")),
     ("discord.com", re.compile(r"/api(/v\d+)?/webhooks/", re.IGNORECASE)),
     ("discordapp.com", re.compile(r"/api(/v\d+)?/webhooks/", re.IGNORECASE)),
+    # Microsoft Teams: /webhookb2/<id>@<tenant>/IncomingWebhook/<token>/<id> (`/webhook/` on
+    # the older outlook.office.com URLs).
+    ("webhook.office.com", re.compile(r"/webhook(b2)?/", re.IGNORECASE)),
+    ("outlook.office.com", re.compile(r"/webhook(b2)?/", re.IGNORECASE)),
+    # Zapier: /hooks/catch/<account>/<token>/.
+    ("hooks.zapier.com", re.compile(r"/hooks/", re.IGNORECASE)),
+    # Telegram's bot API: /bot<token>/<method>, and /file/bot<token>/<path>.
+    ("api.telegram.org", re.compile(r"/(file/)?bot[^/]", re.IGNORECASE)),
 )
 
 
@@ -70,12 +81,16 @@ def is_api_mask(value: str) -> bool:
     """Whether a value has the shape of a mask the API returns, to be taken as a pinned mask.
 
     Stricter than `is_masked`: a short prefix (or none, or stars) and exactly the last 4
-    characters, so that a secret that merely contains `...` is not taken for a pin.
+    characters, so that a secret that merely contains `...` elsewhere is not taken for a pin.
+    The kept ends are the secret's own characters, so they may be any (`Bear... xyz` masks
+    `Bearer 0123456789 xyz`): only the shape tells a mask. A secret in clear of exactly that
+    shape (`...` 4 characters from its end, at most 12 before) is read as a pin too, and so
+    never sent: the safe side, since sending a mask would write it as the credential.
     """
     if is_stars(value):
         return True
     mask = parse_mask(value)
-    return mask is not None and len(mask[0]) <= 12 and len(mask[1]) == 4 and " " not in value
+    return mask is not None and len(mask[0]) <= _MAX_KEPT_PREFIX and len(mask[1]) == _KEPT_TAIL
 
 
 def is_pin(value: str) -> bool:
@@ -116,7 +131,7 @@ def has_url_credentials(value: str) -> bool:
     """Whether a value is a URL carrying credentials: a user part (`https://u:pw@host`,
     `https://token@host`), a query parameter named like one (`?token=...`, `?code=...`,
     `?sig=...`), or a token in the path of a webhook host that puts it there (Slack,
-    Discord)."""
+    Discord, Microsoft Teams, Zapier, Telegram)."""
     parts = split_url(value)
     if parts is None:
         return False
@@ -127,8 +142,10 @@ def has_url_credentials(value: str) -> bool:
 def _has_secret_parameter(rest: str) -> bool:
     """Whether the query or fragment after the path names a credential."""
     start = min((i for i in (rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
-    # Tokens travel in queries, and in fragments too (`#access_token=...`).
-    pairs = parse_qsl(rest[start + 1 :].replace("#", "&"), keep_blank_values=True)
+    # Tokens travel in queries, and in fragments too (`#access_token=...`); parameters are
+    # parted by `&`, or by `;` as older servers read them (`?a=1;token=...`).
+    query = re.sub("[#;]", "&", rest[start + 1 :])
+    pairs = parse_qsl(query, keep_blank_values=True)
     return any(name.lower() in _SECRET_PARAMETERS or looks_secret(name) for name, _ in pairs)
 
 

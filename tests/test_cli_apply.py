@@ -331,7 +331,7 @@ def wait_for_destinations(fake: FakeApi) -> None:
 
 
 @pytest.mark.usefixtures("quick_checks")
-def test_an_unanswered_create_is_unknown_and_a_rerun_does_not_duplicate_it(
+def test_an_unanswered_create_is_unknown_and_a_rerun_that_sees_it_land_does_not_repeat_it(
     orsync: Orsync, fake: FakeApi
 ) -> None:
     block, env = type_config("webhook")
@@ -344,7 +344,10 @@ def test_an_unanswered_create_is_unknown_and_a_rerun_does_not_duplicate_it(
     assert "the API did not answer in time" in first.stderr
     assert "run `orsync plan` in a minute to see whether it appeared" in first.stderr
     assert "orsync apply` again" not in first.stderr
-    # Run again at once: the late create lands after this run's plan read, before its create.
+    # Run again: the late create lands after this run's plan read, before its check right
+    # before creating, which finds it. Had it not landed by then, the rerun would make it a
+    # second time (orsync keeps no state, so it cannot see a create still under way): that is
+    # why the report above says to plan in a minute, not to apply again.
     fake.before_request(lambda: wait_for_destinations(fake), method="GET", nth=2)
     second = apply(orsync, "--auto-approve", env=env)
     assert second.code == 1, second.output

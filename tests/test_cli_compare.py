@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import pytest
 from conftest import Orsync, Result
 from fake_api import FakeApi
+
+from orsync.render import FORMATS
 
 # Secrets whose last 4 characters, the part the API keeps in its mask, hold dots.
 DOTTED_SECRETS = (
@@ -78,6 +81,62 @@ def test_a_pinned_mask_whose_tail_holds_dots_is_a_pin(orsync: Orsync, fake: Fake
     assert fake.mutating_requests() == []
 
 
+# A header whose last 4 characters, the part its mask keeps, start with a space.
+SPACED = "Bearer 0123456789 xyz"
+SPACED_MASK = "Bear... xyz"
+
+
+@pytest.mark.parametrize("mask_style", ["prefix", "stars"])
+def test_a_secret_whose_kept_tail_holds_a_space_converges(orsync: Orsync, mask_style: str) -> None:
+    with FakeApi(mask_style=mask_style) as api:
+        orsync.write_config("""
+            version: 1
+            destinations:
+              - name: Hook
+                type: webhook
+                config: {url: "https://hooks.example.com/in", headers: {Authorization: "${AUTH}"}}
+            """)
+        env = {"AUTH": SPACED, "ORSYNC_BASE_URL": api.base_url}
+        applied = run(orsync, "apply", "--auto-approve", env=env, hides=[SPACED])
+        assert applied.code == 0, applied.output
+        again = run(orsync, "plan", env=env, hides=[SPACED])
+        assert again.code == 0 and "No changes." in again.stdout, again.output
+
+
+def test_a_pinned_mask_whose_tail_holds_a_space_is_a_pin(orsync: Orsync, fake: FakeApi) -> None:
+    fake.add_destination(
+        {
+            "name": "Hook",
+            "type": "webhook",
+            "config": {"url": "https://hooks.example.com/in", "headers": {"Authorization": SPACED}},
+        }
+    )
+    pinned = f"""
+        version: 1
+        destinations:
+          - name: Hook
+            type: TYPE
+            config:
+              url: https://hooks.example.com/in
+              headers: {{Authorization: "{SPACED_MASK}"}}
+        """
+    orsync.write_config(pinned.replace("TYPE", "webhook"))
+    planned = run(orsync, "plan", env={}, hides=[SPACED])
+    assert planned.code == 0 and "No changes." in planned.stdout, planned.output
+    assert "plain text" not in planned.stderr
+    applied = run(orsync, "apply", "--auto-approve", env={}, hides=[SPACED])
+    assert applied.code == 0, applied.output
+    # A replace creates anew: the mask is no credential, so apply refuses to send it.
+    orsync.write_config(pinned.replace("TYPE", "otel-collector").replace("url:", "endpoint:"))
+    applied = run(orsync, "apply", "--auto-approve", env={}, hides=[SPACED])
+    assert applied.code == 1, applied.output
+    assert (
+        f"config.headers.Authorization is {SPACED_MASK}: set it from a variable to create"
+        in applied.stderr
+    )
+    assert fake.mutating_requests() == []
+
+
 def test_a_secret_url_is_normalized_before_it_is_compared(orsync: Orsync, fake: FakeApi) -> None:
     password = "pw-0123456789-secret"
     live = fake.add_destination(
@@ -134,6 +193,19 @@ URL_CREDENTIALS = [
     ("DiscordApp0123", "https://discordapp.com/api/webhooks/1234/DiscordApp0123", "discordapp.com"),
     ("DiscordV10Tok0123", "https://ptb.discord.com/api/v10/webhooks/1/DiscordV10Tok0123", "ptb."),
     ("UserOnly0123", "https://UserOnly0123@h5.example.com/in", "h5."),
+    (
+        "TeamsTok0123",
+        "https://acme.webhook.office.com/webhookb2/0f1e2d3c-aaaa@9a8b7c6d-bbbb"
+        "/IncomingWebhook/TeamsTok0123/5e6f7a8b-cccc",
+        "acme.webhook.office.com",
+    ),
+    ("ZapierTok0123", "https://hooks.zapier.com/hooks/catch/123456/ZapierTok0123/", "zapier"),
+    (
+        "123456:TelegramTok0123",
+        "https://api.telegram.org/bot123456:TelegramTok0123/sendMessage?chat_id=42",
+        "api.telegram.org",
+    ),
+    ("SemicolonTok0123", "https://h6.example.com/in?a=1;token=SemicolonTok0123", "h6."),
 ]
 
 
@@ -142,7 +214,7 @@ def test_credentials_in_urls_are_masked_in_every_output(orsync: Orsync, fake: Fa
         fake.add_destination({"name": f"tap-{index}", "type": "webhook", "config": {"url": url}})
     orsync.write_config("version: 1\ndestinations: []\n")
     secrets = [secret for secret, _, _ in URL_CREDENTIALS]
-    for output_format in ("text", "json", "markdown"):
+    for output_format in FORMATS:
         result = run(orsync, "plan", "--format", output_format, env={}, hides=secrets)
         assert result.code == 2, result.output
         for _, _, host in URL_CREDENTIALS:
@@ -152,11 +224,43 @@ def test_credentials_in_urls_are_masked_in_every_output(orsync: Orsync, fake: Fa
     text = (orsync.cwd / "live.json").read_text()
     for secret, _, host in URL_CREDENTIALS:
         assert secret not in text and host in text
+    exported = run(orsync, "export", "-o", "exported.yaml", env={}, hides=secrets)
+    assert exported.code == 0, exported.output
+    text = (orsync.cwd / "exported.yaml").read_text()
+    for secret, _, host in URL_CREDENTIALS:
+        assert secret not in text and host in text
     # The same, about to be deleted, and in a saved plan.
     orsync.write_config("version: 1\nworkspaces:\n  - unmanaged: delete\n    destinations: []\n")
     result = run(orsync, "plan", "--max-deletes", "20", "--out", "p.plan", env={}, hides=secrets)
     assert result.code == 2 and "will be destroyed" in result.stdout, result.output
     assert not any(secret in (orsync.cwd / "p.plan").read_text() for secret in secrets)
+
+
+def url_hooks(value: Callable[[int, str], str]) -> str:
+    """A config declaring a webhook per URL of URL_CREDENTIALS, its `url` as `value` writes it."""
+    lines = ["version: 1", "destinations:"]
+    for index, (_, url, _) in enumerate(URL_CREDENTIALS):
+        quoted = value(index, url).replace("'", "''")
+        lines.append(f"  - {{name: tap-{index}, type: webhook, config: {{url: '{quoted}'}}}}")
+    return "\n".join(lines) + "\n"
+
+
+def test_urls_holding_credentials_plan_clean_when_declared_as_live(
+    orsync: Orsync, fake: FakeApi
+) -> None:
+    for index, (_, url, _) in enumerate(URL_CREDENTIALS):
+        fake.add_destination({"name": f"tap-{index}", "type": "webhook", "config": {"url": url}})
+    secrets = [secret for secret, _, _ in URL_CREDENTIALS]
+    env = {f"URL{index}": url for index, (_, url, _) in enumerate(URL_CREDENTIALS)}
+    orsync.write_config(url_hooks(lambda index, _: f"${{URL{index}}}"))
+    planned = run(orsync, "plan", env=env, hides=secrets)
+    assert planned.code == 0 and "No changes." in planned.stdout, planned.output
+    # Written in clear, each draws a warning, and is compared in full all the same.
+    orsync.write_config(url_hooks(lambda _, url: url))
+    planned = run(orsync, "plan", env={}, hides=secrets)
+    assert planned.code == 0 and "No changes." in planned.stdout, planned.output
+    warned = planned.stderr.count("credentials written in plain text in a URL")
+    assert warned == len(URL_CREDENTIALS), planned.stderr
 
 
 @pytest.mark.parametrize("empty_filter_as_groups", [False, True])

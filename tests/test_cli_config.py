@@ -153,6 +153,10 @@ def test_sampling_rate_in_exponent_notation_plans_clean(orsync: Orsync, fake: Fa
     assert result.code == 0, result.output
 
 
+INEXACT_INTEGER = (
+    "an integer beyond ±9007199254740992 (2^53) cannot be compared exactly once sent (the API "
+    "may hold it as a 64-bit float): write a smaller number, or the number as a string"
+)
 UNSENDABLE_NUMBERS = {
     "filter value .nan": (
         "filter_rules: {groups: [{rules: [{field: total_cost, operator: gt, value: .nan}]}]}",
@@ -167,7 +171,15 @@ UNSENDABLE_NUMBERS = {
     "config value of 400 digits": (
         f"config: {{url: {'7' * 400}}}",
         "destinations[0].config.url",
-        "infinite, or too large (beyond ±1.8e+308): it cannot be sent",
+        INEXACT_INTEGER,
+    ),
+    # What the API may hold as a 64-bit float would come back other than sent, and every
+    # later plan would fail on it.
+    "filter value beyond 2^53": (
+        "filter_rules: {groups: [{rules: [{field: total_tokens, operator: gt, "
+        "value: 123456789012345678901}]}]}",
+        "destinations[0].filter_rules.groups[0].rules[0].value",
+        INEXACT_INTEGER,
     ),
     "sampling_rate .inf": (
         "sampling_rate: .inf",
@@ -192,6 +204,26 @@ def test_number_that_cannot_be_sent_is_a_config_error(
     failed_at(result, f"5: {path}", problem)
     assert "7777777777" not in result.output
     assert fake.requests == []
+
+
+def test_an_integer_beyond_2_53_of_an_unknown_type_is_refused_before_anything_is_sent(
+    orsync: Orsync,
+) -> None:
+    declared = "version: 1\ndestinations:\n  - name: n\n    type: newtype\n    config: {n: VALUE}\n"
+    with FakeApi(extra_types=["newtype"]) as api:
+        env = {"ORSYNC_BASE_URL": api.base_url}
+        orsync.write_config(declared.replace("VALUE", "9007199254740993"))
+        for command in (("validate",), ("apply", "--auto-approve")):
+            result = orsync(*command, env=env)
+            failed_at(result, "5: destinations[0].config.n", INEXACT_INTEGER)
+        assert api.requests == []
+        # As a string it is sent as written, and plans clean once applied.
+        orsync.write_config(declared.replace("VALUE", "'9007199254740993'"))
+        applied = orsync("apply", "--auto-approve", env=env)
+        assert applied.code == 0, applied.output
+        (stored,) = api.destinations()
+        assert stored["config"] == {"n": "9007199254740993"}
+        assert orsync("plan", env=env).code == 0
 
 
 # --- variables whose value cannot be used ------------------------------------------------------

@@ -257,3 +257,25 @@ def test_header_names_twice_in_any_case(orsync: Orsync, fake: FakeApi) -> None:
     result = apply(orsync, env={"A": "new-0123456789"})
     assert result.code == 1 and "differ only in case" in result.stderr
     assert fake.mutating_requests() == []
+
+
+def test_headers_declared_empty_means_no_headers(orsync: Orsync, fake: FakeApi) -> None:
+    copy = "https://exfil.example.net/tap-0123456789"
+    fake.add_destination(
+        {
+            "name": "Hook",
+            "type": "webhook",
+            "config": {"url": "https://h.example", "headers": {"X-Copy-To": copy}},
+        }
+    )
+    orsync.write_config("""
+        version: 1
+        destinations:
+          - {name: Hook, type: webhook, config: {url: "https://h.example", headers: {}}}
+        """)
+    planned = orsync("plan")
+    assert planned.code == 2 and "config.headers.X-Copy-To" in planned.stdout, planned.output
+    planned.assert_hides([copy])
+    assert apply(orsync).code == 0
+    assert fake.destinations()[0]["config"]["headers"] == {}
+    assert orsync("plan").code == 0

@@ -970,13 +970,19 @@ def test_sampling_rate_text_that_is_no_number_is_an_error(tmp_path: Path) -> Non
 
 HUGE = "9" * 400
 TOO_LARGE = "infinite, or too large (beyond ±1.8e+308): it cannot be sent"
+INEXACT_INTEGER = (
+    "an integer beyond ±9007199254740992 (2^53) cannot be compared exactly once sent (the API "
+    "may hold it as a 64-bit float): write a smaller number, or the number as a string"
+)
 NUMBER_PROBLEMS = {
     ".nan": "expected a number, got .nan (not a number)",
     ".inf": TOO_LARGE,
     "-.inf": TOO_LARGE,
     "1.0e+999": TOO_LARGE,
-    HUGE: TOO_LARGE,
-    f"-{HUGE}": TOO_LARGE,
+    HUGE: INEXACT_INTEGER,
+    f"-{HUGE}": INEXACT_INTEGER,
+    str(2**53 + 1): INEXACT_INTEGER,
+    str(-(2**53 + 1)): INEXACT_INTEGER,
 }
 NUMBER_PLACES = {
     "sampling_rate": ("sampling_rate: {}", "destinations[0].sampling_rate"),
@@ -993,12 +999,23 @@ NUMBER_PLACES = {
 }
 
 
+def _as_text(number: str, problem: str) -> str | None:
+    """The problem of `sampling_rate: '<number>'`, or None when there is none to test: in
+    quotes, only digits read as a number (`.nan` stays text, refused as such), and as a float,
+    so 400 digits are infinite and 2^53 + 1 is merely out of range."""
+    if number.startswith(("-.", ".")):
+        return None
+    if problem == INEXACT_INTEGER:
+        return TOO_LARGE if len(number) > 300 else None
+    return problem
+
+
 NUMBER_CASES = [
-    pytest.param(number, problem, line, path, id=f"{place}, {number[:8]}")
+    pytest.param(number, expected, line, path, id=f"{place}, {number[:8]}")
     for number, problem in NUMBER_PROBLEMS.items()
     for place, (line, path) in NUMBER_PLACES.items()
-    # In quotes, only digits read as a number (`.nan` stays text, refused as such).
-    if not (place.endswith("as text") and number.startswith(("-.", ".")))
+    for expected in [_as_text(number, problem) if place.endswith("as text") else problem]
+    if expected is not None
 ]
 
 
@@ -1015,12 +1032,13 @@ def test_number_that_cannot_be_sent_is_an_error(
 
 
 def test_largest_numbers_that_can_be_sent_are_kept(tmp_path: Path) -> None:
+    # Integers up to 2^53 are exact as 64-bit floats; floats up to the largest one.
     state = load(
         tmp_path,
         f"version: 1\ndestinations:\n  - name: a\n    type: newtype\n"
-        f"    config: {{n: [{'9' * 300}, 1.7e+308]}}\n",
+        f"    config: {{n: [{2**53}, {-(2**53)}, 1.7e+308, -1.7e+308, 1.0e+300]}}\n",
     )
-    assert only_destination(state).config == {"n": [int("9" * 300), 1.7e308]}
+    assert only_destination(state).config == {"n": [2**53, -(2**53), 1.7e308, -1.7e308, 1e300]}
 
 
 # --- values that cannot be sent: not UTF-8 -------------------------------------------------------

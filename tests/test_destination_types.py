@@ -4,6 +4,7 @@ value lists, and keys the server makes."""
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 from builders import declared, live_item, plan_of
@@ -53,6 +54,24 @@ def test_every_default_is_of_a_key_that_is_not_required() -> None:
         for key in kind.keys.values():
             assert not (key.required and key.has_default), f"{kind.name}.{key.name}"
             assert not key.values or not key.secret, f"{kind.name}.{key.name}"
+
+
+def _documented_keys(spec: ConfigKey) -> str:
+    """A key as docs/config.md lists it: `*` required, **S** secret, `= value` its default."""
+    shown = f"`{spec.name}`" + ("\\*" if spec.required else "") + (" **S**" if spec.secret else "")
+    if spec.server_made:
+        shown += " (made by OpenRouter)"
+    if spec.has_default:
+        default = str(spec.default).lower() if isinstance(spec.default, bool) else spec.default
+        shown += f" = `{default}`"
+    return shown
+
+
+def test_the_documented_type_table_is_the_type_table() -> None:
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "config.md").read_text()
+    for type_name, known in TYPES.items():
+        keys = ", ".join(_documented_keys(spec) for spec in known.keys.values())
+        assert f"| `{type_name}` | {keys} |\n" in docs, type_name
 
 
 def test_the_table_has_explicit_fields_not_a_spelling() -> None:

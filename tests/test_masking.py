@@ -123,6 +123,13 @@ def test_url_credentials_are_found_in_the_user_part_and_the_query() -> None:
         "https://HOOKS.SLACK.COM:443/workflows/T0/abc",
         "https://discord.com/api/webhooks/1/abc",
         "https://canary.discordapp.com/api/v10/webhooks/1/abc",
+        "https://acme.webhook.office.com/webhookb2/1f@2e/IncomingWebhook/abc/3d",
+        "https://outlook.office.com/webhook/1f@2e/IncomingWebhook/abc/3d",
+        "https://hooks.zapier.com/hooks/catch/123/abc/",
+        "https://api.telegram.org/bot123:abc/sendMessage",
+        "https://api.telegram.org/file/bot123:abc/photos/1.jpg",
+        "https://h/x?a=1;token=abc",
+        "https://h/x?a=1&b=2;sig=abc",
         "https://abc@h/x",
     ],
 )
@@ -139,6 +146,11 @@ def test_url_credentials_beyond_a_password(url: str) -> None:
         "https://notdiscord.com/api/webhooks/1/abc",
         "https://h/x?zipcode=1&signed=yes",
         "https://h/code/x",
+        "https://h/x?a=1;b=2",
+        "https://acme.webhook.office.com",
+        "https://notwebhook.office.com/webhookb2/1f@2e/IncomingWebhook/abc/3d",
+        "https://zapier.com/apps/webhook/integrations",
+        "https://core.telegram.org/bots/api",
     ],
 )
 def test_urls_without_credentials_stay_plain(url: str) -> None:
@@ -211,3 +223,27 @@ def test_secret_urls_compare_normalized() -> None:
     # A mask of the URL as stored, with or without what normalizing takes away.
     assert compare_clear(declared, "http...om/x") is Verdict.MATCH
     assert compare_clear(declared, "http...m/x/") is Verdict.MATCH
+
+
+# Masks whose kept ends hold spaces and other characters, and the secrets they stand for.
+ANY_CHARACTER = [
+    ("Bearer 0123456789 xyz", "Bear... xyz"),
+    ("Bearer 0123456789xy  ", "Bear...xy  "),
+    ("Key 0123456789-\tx/é", "Key ...\tx/é"),
+]
+
+
+@pytest.mark.parametrize(("secret", "mask"), ANY_CHARACTER)
+def test_a_masks_kept_ends_may_hold_any_character(secret: str, mask: str) -> None:
+    assert is_api_mask(mask) and is_pin(mask)
+    assert compare_clear(secret, mask) is Verdict.MATCH
+    assert compare_pin(mask, mask) is Verdict.MATCH
+    assert compare_pin(mask, secret) is Verdict.MATCH
+    assert compare_pin(mask, "Bear...WxYz") is Verdict.DIFFER
+
+
+def test_a_secret_holding_dots_elsewhere_is_no_pin() -> None:
+    # Only `...` 4 characters from the end, with at most 12 before it, is a mask's shape.
+    assert not is_pin("Bearer wait... what")
+    assert not is_pin("a long prefix here... xyz")
+    assert not is_pin("sk... xyz and more")
