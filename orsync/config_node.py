@@ -92,10 +92,17 @@ class ConfigNode:
     value: Any
     path: YamlPath
     context: ConfigContext
+    # The mapping or list that holds this value (None at the top): its line is then one look-up
+    # away, not a walk down from the top of the file.
+    holder: Any = None
 
     @property
     def line(self) -> int:
-        """The line of this value's key or list item."""
+        """The line of this value's key or list item (of its nearest ancestor when absent)."""
+        if self.path:
+            found = self.context.lines.line_in(self.holder, self.path[-1])
+            if found is not None:
+                return found
         return self.context.lines.line(self.path)
 
     def error(self, problem: str) -> ConfigError:
@@ -112,16 +119,16 @@ class ConfigNode:
     def child(self, key: Hashable) -> ConfigNode:
         """The node at `key` of this mapping or list (its value None when absent)."""
         value = self.value.get(key) if isinstance(self.value, dict) else self.value[key]
-        return ConfigNode(value, (*self.path, key), self.context)
+        return ConfigNode(value, (*self.path, key), self.context, self.value)
 
     def entries(self) -> dict[str, ConfigNode]:
         """The children of a mapping whose keys are all strings, in file order."""
         if not isinstance(self.value, dict):
             raise self.error(f"expected a mapping, got {kind_of(self.value)}")
         children: dict[str, ConfigNode] = {}
-        path, context = self.path, self.context
+        path, context, holder = self.path, self.context, self.value
         for key, value in self.value.items():
-            child = ConfigNode(value, (*path, key), context)
+            child = ConfigNode(value, (*path, key), context, holder)
             if not isinstance(key, str):
                 raise child.error(f"expected a text key, got {kind_of(key)} (quote it)")
             children[key] = child

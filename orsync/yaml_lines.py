@@ -29,17 +29,20 @@ class LineMap:
         """The line of `path`, or of its nearest ancestor that has one (a key left out)."""
         value, line = self._root, self._root_line
         for key in path:
-            table = self._tables.get(id(value))
-            if isinstance(table, dict):
-                found = table.get(key)
-            elif table is not None and type(key) is int and 0 <= key < len(table):
-                found = table[key]
-            else:
-                found = None
+            found = self.line_in(value, key)
             if found is None:
                 break
             line, value = found, value[key]
         return line
+
+    def line_in(self, holder: Any, key: Hashable) -> int | None:
+        """The line of `key` in `holder`, a mapping or list of the document (None: none)."""
+        table = self._tables.get(id(holder))
+        if isinstance(table, dict):
+            return table.get(key)
+        if table is not None and type(key) is int and 0 <= key < len(table):
+            return table[key]
+        return None
 
     @property
     def lines(self) -> dict[YamlPath, int]:
