@@ -89,11 +89,17 @@ def snapshot_origin(path: str) -> str:
     return f"the snapshot {path}"
 
 
-def export_config(live: LiveState, header: ExportHeader, secrets: SecretsMode) -> ExportedConfig:
-    """The config file text declaring every live destination of `live`, as it is."""
+def export_config(
+    live: LiveState,
+    header: ExportHeader,
+    secrets: SecretsMode,
+    slugs: Mapping[str, str] | None = None,
+) -> ExportedConfig:
+    """The config file text declaring every live destination of `live`, as it is. `slugs`
+    (workspace id: slug, where known) name the placeholders of `--secrets env`."""
     notes: list[str] = []
     workspaces = _distinct_workspaces(live.workspaces, notes)
-    writer = _SecretWriter(secrets)
+    writer = _SecretWriter(secrets, dict(slugs or {}))
     lines = _header_lines(header, workspaces, secrets)
     lines += ["version: 1", "workspaces:"]
     for workspace in workspaces:
@@ -329,12 +335,17 @@ class _SecretWriter:
     """Writes values, secrets as pins or placeholders; names the placeholders uniquely."""
 
     mode: SecretsMode
+    slugs: dict[str, str] = field(default_factory=dict)
     variables: list[str] = field(default_factory=list)
     _prefix: str = ""
 
     def start(self, workspace_id: str | None, destination_name: str) -> None:
-        """The destination whose values come next (its placeholders are named after it)."""
-        workspace = workspace_id[:_WORKSPACE_PART_LENGTH] if workspace_id else ""
+        """The destination whose values come next (its placeholders are named after it, and
+        after its workspace: by slug when known, else by the start of its id)."""
+        if workspace_id is None:
+            workspace = ""
+        else:
+            workspace = self.slugs.get(workspace_id) or workspace_id[:_WORKSPACE_PART_LENGTH]
         self._prefix = "_".join(p for p in (VARIABLE_PREFIX, workspace, destination_name) if p)
 
     def value(self, value: Any, path: tuple[str, ...]) -> Any:

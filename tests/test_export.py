@@ -270,6 +270,19 @@ def test_a_workspace_named_by_slug_exports_as_by_its_uuid(orsync: Orsync) -> Non
     assert_round_trip(orsync)
 
 
+def test_a_workspace_without_a_known_slug_names_its_placeholders_by_its_id() -> None:
+    config = {"url": "https://h.example.com/in", "headers": {"X-Key": "k" * 16}}
+    items = [live_item("Hook", config=config, workspace_id=OTHER)]
+    live = LiveState((parse_workspace(OTHER, items),))
+    header = ExportHeader(CLOCK, "the snapshot s.json")
+    by_id = export_config(live, header, SecretsMode.ENV).variables
+    by_slug = export_config(live, header, SecretsMode.ENV, {OTHER: "acme-prod"}).variables
+    assert (by_id, by_slug) == (
+        ("ORSYNC_11111111_HOOK_HEADERS_X_KEY",),
+        ("ORSYNC_ACME_PROD_HOOK_HEADERS_X_KEY",),
+    )
+
+
 def test_same_live_in_another_order_same_text() -> None:
     rng = random.Random("order")
     items = [
@@ -392,6 +405,7 @@ def test_secrets_env_placeholders_and_their_names(orsync: Orsync) -> None:
         "url": "https://bot:hunter2-pass@hooks.example.com/in",
         "headers": {"X-Key": "k" * 16},
     }
+    orsync.fake.add_workspace(OTHER, "acme-prod")
     orsync.fake.add_destination({"name": "Hook", "type": "webhook", "config": webhook}, OTHER)
     ch = {**sample_config("clickhouse", 1), "password": "clickhouse-password-1"}
     orsync.fake.add_destination({"name": "CH", "type": "clickhouse", "config": ch})
@@ -403,11 +417,11 @@ def test_secrets_env_placeholders_and_their_names(orsync: Orsync) -> None:
         _variable("Prod Langfuse", "secretKey"): lf["secretKey"],
         _variable("Prod Langfuse", "publicKey") + "_2": twin["publicKey"],
         _variable("Prod Langfuse", "secretKey") + "_2": twin["secretKey"],
-        _variable(OTHER[:8], "Hook", "url"): webhook["url"],
-        _variable(OTHER[:8], "Hook", "headers", "X-Key"): webhook["headers"]["X-Key"],
+        _variable("acme-prod", "Hook", "url"): webhook["url"],
+        _variable("acme-prod", "Hook", "headers", "X-Key"): webhook["headers"]["X-Key"],
     }
     assert list(names)[1] == "ORSYNC_PROD_LANGFUSE_PUBLICKEY"
-    assert list(names)[5] == "ORSYNC_11111111_HOOK_URL"
+    assert list(names)[5] == "ORSYNC_ACME_PROD_HOOK_URL"
     block = result.stderr.splitlines()
     assert block[0].startswith("# Set the 7 secrets of the exported file")
     assert block[1:] == [f"export {name}=" for name in names]

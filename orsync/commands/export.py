@@ -101,12 +101,19 @@ def run_export(
         origin = snapshot_origin(source.path)
     else:
         origin = api_origin(base_url)
-    exported = export_config(live, ExportHeader(now(), origin), secrets)
+    exported = export_config(live, ExportHeader(now(), origin), secrets, _slugs(chosen, source))
     target = None if output in (None, STDOUT) else output
     warnings = (*exported.notes, *verify(exported.text, live, target or "the exported file"))
     if target is not None:
         _write(target, exported.text)
     return ExportOutcome(exported, target, tuple(warnings))
+
+
+def _slugs(workspace_ids: Sequence[str | None], source: LiveSource) -> dict[str, str]:
+    """The slug of each workspace that has one, to name the placeholders of `--secrets env`."""
+    named = [workspace_id for workspace_id in workspace_ids if workspace_id is not None]
+    found = source.find_workspaces(named) if named else {}
+    return {name: info.slug for name, info in found.items() if info is not None and info.slug}
 
 
 def verify(text: str, live: LiveState, file: str) -> list[str]:
