@@ -228,6 +228,36 @@ def test_warnings_are_collapsed() -> None:
     assert block == f"- `{warning}`\n\n</details>\n"
 
 
+def test_a_delete_shows_what_goes_with_its_live_values_masked() -> None:
+    gone = {
+        "publicKey": pin(PUBLIC).value,
+        "secretKey": pin(SECRET).value,
+        "baseUrl": "https://eu.example.com",
+    }
+    items = [
+        live_item("Keep", ident="id-keep"),
+        live_item("Gone", "langfuse", gone, ident="id-gone", updated_at=STAMP, sampling_rate=0.5),
+    ]
+    plan = plan_of([declared("Keep")], items, UnmanagedPolicy.DELETE)
+    markdown = render_markdown(plan)
+    lines = markdown.splitlines()
+    assert lines[0] == "**Plan: 0 to add, 0 to change, 0 to replace, 1 to destroy, 0 unmanaged.**"
+    [row] = table(markdown)
+    assert row[0] == "delete" and (code(row[2]), code(row[3])) == ("Gone", "langfuse")
+    assert row[4:] == ["*all (deleted)*", ""]
+    [block] = details(markdown)
+    assert summary_codes(block[0]) == ["Gone", "langfuse", "ws-default"]
+    assert block[0].startswith("<details><summary><b>delete</b> ")
+    assert block[2] == f"not in the config · id `id-gone` · last changed live `{STAMP}`"
+    assert block[4:6] == ["| field | live value |", "| --- | --- |"]
+    rows = [(code(cells(r)[0]), code(cells(r)[1])) for r in block[6:-2]]
+    assert rows == text_rows(plan)
+    assert ("sampling_rate", "0.5") in rows
+    assert ("config.secretKey", "(sensitive) sk-l...AbCd") in rows
+    assert block[-2:] == ["", "</details>"]
+    assert SECRET not in markdown and PUBLIC not in markdown
+
+
 def test_no_changes_is_one_line_naming_the_config() -> None:
     plan = plan_of([declared()], [live_item()], path="deploy/orsync.yaml")
     assert (
