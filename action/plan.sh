@@ -11,8 +11,11 @@
 set -uo pipefail # not -e: orsync's exit codes are results here
 
 readonly marker='<!-- orsync-plan -->'
-# GitHub refuses comments over 65536 characters; the job summary keeps the whole plan.
-readonly comment_limit=60000
+# GitHub refuses comments over 65,536 characters. orsync keeps the markdown plan within 60,000
+# (it leaves out whole parts and says which), and what this script adds is short, so the comment
+# is the report as it is. Should it still pass the limit, it is cut after a whole line, sizes
+# counted in bytes (never fewer than characters), so no row or character is cut in two.
+readonly comment_limit=65000
 
 orsync=${ORSYNC_BIN:-orsync}
 config=${INPUT_CONFIG:-orsync.yaml}
@@ -105,8 +108,8 @@ fi
 {
   echo "$marker"
   if [[ $(wc -c <"$dir/report.md") -gt $comment_limit ]]; then
-    head -c "$comment_limit" "$dir/report.md"
-    echo
+    LC_ALL=C awk -v limit="$comment_limit" \
+      '{ size += length($0) + 1; if (size > limit) exit; print }' "$dir/report.md"
     echo
     echo "*The plan is cut here: the whole plan is in the job summary.*"
   else

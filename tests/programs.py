@@ -17,6 +17,13 @@ def program(name: str) -> str | None:
     return shutil.which(name)
 
 
+def orsync_command() -> list[str]:
+    """How to run `orsync` as a user does: the program pip installs beside this Python (so it
+    is there in CI, which installs this checkout), else `python -m orsync`."""
+    beside = Path(sys.executable).parent / "orsync"
+    return [str(beside)] if beside.is_file() else [sys.executable, "-m", "orsync"]
+
+
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """Run a tool to the end; its output, with stderr folded into stdout."""
     return subprocess.run(

@@ -39,6 +39,8 @@ HOOK_CONFIG = """
         config: {url: https://hooks.example.com/in}
     """
 SECRET = "lf-secret-value-0123456789"
+# GitHub refuses a comment longer than this.
+GITHUB_LIMIT = 65_536
 TOKEN = "ghs_faketoken0123456789abcdef"
 
 
@@ -480,7 +482,7 @@ def test_bad_input_fails_the_step(
     assert fake.requests == []
 
 
-def test_long_plan_is_cut_within_githubs_limit(action: Runner, fake: FakeApi) -> None:
+def test_a_long_plan_is_kept_within_githubs_limit_by_orsync(action: Runner, fake: FakeApi) -> None:
     for n in range(250):
         fake.add_destination(
             {"name": f"stray-{n:03}", "type": "webhook", "config": {"url": f"https://x/{n}"}}
@@ -489,11 +491,39 @@ def test_long_plan_is_cut_within_githubs_limit(action: Runner, fake: FakeApi) ->
     step = action("plan.sh", INPUT_FORMAT="json")
     assert step.outputs["exit-code"] == "2"
     comment = step.file("comment-file")
-    assert len(comment) < 60_200
-    assert comment.endswith("*The plan is cut here: the whole plan is in the job summary.*\n")
-    # orsync keeps the summary and the table, and says what it left out.
-    assert "stray-249" in step.summary
-    assert "left out" in step.summary
+    assert len(comment) <= GITHUB_LIMIT
+    # The script cuts nothing: orsync keeps the summary and the table, says what it left out,
+    # and the comment ends as the report does.
+    assert comment == f"{MARKER}\n{step.summary}"
+    assert "> **Shortened**: details of " in comment and "left out" in comment
+    assert "| unmanaged | `" in comment and "stray-249" in comment
+    assert comment.endswith("actions/runs/4242).</sub>\n")
+
+
+def test_a_comment_past_githubs_limit_is_cut_after_a_whole_line(
+    action: Runner, tmp_path: Path
+) -> None:
+    # A stand-in for orsync whose markdown passes the limit, in rows of two-byte characters.
+    row = "| ü{0:05d} | " + "é" * 40 + " |"
+    stand_in = tmp_path / "long-orsync"
+    stand_in.write_text(
+        f"#!/bin/sh\ncase \"$*\" in *json*) echo '{{}}'; exit 2;; esac\n"
+        f'exec "{sys.executable}" -c "for n in range(1500): print({row!r}.format(n))"\n',
+        encoding="utf-8",
+    )
+    stand_in.chmod(0o755)
+    action.write_config(HOOK_CONFIG)
+    step = action("plan.sh", ORSYNC_BIN=str(stand_in), INPUT_FORMAT="json")
+    assert step.outputs["exit-code"] == "2", step.log
+    path = Path(step.outputs["comment-file"])
+    assert len(path.read_bytes()) <= GITHUB_LIMIT
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines[:3] == [MARKER, "### orsync plan", ""]
+    assert lines[-2:] == ["", "*The plan is cut here: the whole plan is in the job summary.*"]
+    kept = lines[3:-2]
+    assert 600 < len(kept) < 1500
+    assert kept == [row.format(n) for n in range(len(kept))]
+    assert row.format(1499) in step.summary  # the job summary keeps it all
 
 
 # --- comment.sh against a fake of GitHub ----------------------------------------------------------

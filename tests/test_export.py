@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import random
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from fake_api import (
     MANAGEMENT_KEY,
     SECRET_KEYS,
     FakeApi,
+    mask_destination,
     sample_config,
 )
 from hypothesis import HealthCheck, given, settings
@@ -175,8 +176,11 @@ def export(orsync: Orsync, *args: str, env: dict[str, str] | None = None) -> tup
     return result, (orsync.cwd / EXPORTED).read_text(encoding="utf-8")
 
 
-def assert_round_trip(orsync: Orsync, env: dict[str, str] | None = None) -> Result:
-    """The exported file validates, plans clean, and apply sends nothing."""
+def assert_round_trip(
+    orsync: Orsync, env: dict[str, str] | None = None, hides: Sequence[str] = ()
+) -> Result:
+    """The exported file validates, plans clean, and apply sends nothing; no run prints any
+    of `hides`."""
     validated = orsync("validate", "-c", EXPORTED, env=env)
     assert validated.code == 0, validated.output
     planned = orsync("plan", "-c", EXPORTED, env=env)
@@ -186,6 +190,8 @@ def assert_round_trip(orsync: Orsync, env: dict[str, str] | None = None) -> Resu
     applied = orsync("apply", "-c", EXPORTED, "--auto-approve", env=env)
     assert applied.code == 0, applied.output
     assert orsync.fake.mutating_requests()[before:] == []
+    for result in (validated, planned, applied):
+        result.assert_hides(hides)
     return planned
 
 
@@ -231,6 +237,92 @@ def test_every_type_exports_a_file_that_plans_clean(filling: Orsync, type_name: 
         assert f"# id {item['id']}" in text
     planned = assert_round_trip(filling)
     planned.assert_hides(secrets)
+
+
+def seed_two_workspaces(api: FakeApi, seed: str) -> list[dict[str, Any]]:
+    """Every type and an unknown one in the default workspace and in another, a destination
+    without a name in each, and in the other two that share a name; as stored."""
+    rng = random.Random(seed)
+    stored = []
+    for offset, workspace in ((0, None), (40, OTHER)):
+        for index, type_name in enumerate((*DESTINATION_TYPES, UNKNOWN_TYPE)):
+            item = realistic(rng, type_name, offset + index)
+            stored.append(api.add_destination(item, workspace))
+        nameless = {**realistic(rng, "webhook", offset + 30), "name": None}
+        stored.append(api.add_destination(nameless, workspace))
+    for index in (80, 81):
+        shared = {**realistic(rng, "langfuse", index), "name": "Shared"}
+        stored.append(api.add_destination(shared, OTHER))
+    return stored
+
+
+def listed_variables(stderr: str) -> list[str]:
+    """The names of the `export NAME=` block that `--secrets env` prints."""
+    return re.findall(r"^export (\w+)=$", stderr, re.M)
+
+
+def placeholder_values(text: str, stored: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each `${NAME}` of the exported file, with the live value it stands for: the stored
+    value at the same place in the same destination (found by its pinned id, else its name)."""
+    by_id = {item["id"]: item for item in stored}
+    by_name = {(item["workspace_id"], item["name"]): item for item in stored}
+    values: dict[str, Any] = {}
+    for entry in yaml.safe_load(text)["workspaces"]:
+        workspace = entry.get("id", DEFAULT_WORKSPACE_ID)
+        for written in entry["destinations"]:
+            pinned = written.get("id")
+            live = by_id[pinned] if pinned else by_name[workspace, written["name"]]
+            _placeholders(written.get("config", {}), live["config"], values)
+    return values
+
+
+def _placeholders(written: Any, live: Any, values: dict[str, Any]) -> None:
+    if isinstance(written, dict):
+        for key, value in written.items():
+            _placeholders(value, live[key], values)
+    elif isinstance(written, str) and (found := re.fullmatch(r"\$\{(\w+)\}", written)):
+        values[found[1]] = live
+    else:
+        assert "${" not in str(written), written  # a placeholder stands for a whole value
+
+
+def hidden_completely(stored: list[dict[str, Any]], mask_style: str) -> int:
+    """How many secrets the API shows as stars alone: no value can be compared to them."""
+    shown = [mask_destination(item, mask_style)["config"] for item in stored]
+    return sum(
+        value == "********"
+        for config in shown
+        for value in [*config.values(), *config.get("headers", {}).values()]
+    )
+
+
+def test_two_workspaces_of_every_type_export_and_plan_clean_in_both_secrets_modes(
+    filling: Orsync,
+) -> None:
+    stored = seed_two_workspaces(filling.fake, f"two workspaces {filling.fake.fill_defaults}")
+    secrets = [s for item in stored for s in clear_secrets(item)]
+    both = ("--workspace", "default", "--workspace", OTHER)
+    # Masked pins.
+    result, text = export(filling, *both)
+    assert result.stdout == f"Exported {len(stored)} destinations of 2 workspaces to {EXPORTED}.\n"
+    assert not [s for s in secrets if s in text], "a secret was written in clear"
+    result.assert_hides(secrets)
+    assert text.count("# pinned by id: no name live") == 2
+    assert text.count("# pinned by id: 2 live destinations are named 'Shared'") == 2
+    assert_round_trip(filling, hides=secrets)
+    # Placeholders, unset then set to the live values.
+    result, text = export(filling, "--secrets", "env", *both)
+    assert not [s for s in secrets if s in text], "a secret was written in clear"
+    result.assert_hides(secrets)
+    names = listed_variables(result.stderr)
+    values = placeholder_values(text, stored)
+    assert sorted(values) == sorted(names) and len(names) >= len(stored)
+    unset = assert_round_trip(filling, hides=secrets)
+    assert unset.stderr.count("not verified") == len(names)
+    filled = assert_round_trip(filling, env={k: str(v) for k, v in values.items()}, hides=secrets)
+    unverified = [line for line in filled.stderr.splitlines() if "not verified" in line]
+    assert len(unverified) == hidden_completely(stored, filling.fake.mask_style), unverified
+    assert all(line.endswith("its live value is hidden completely") for line in unverified)
 
 
 @pytest.mark.parametrize("mask_style", ["prefix", "stars", "full"])

@@ -15,10 +15,13 @@ import re
 from dataclasses import dataclass
 
 import pytest
-from builders import declared, env, live_item, pin, plan_of
+from builders import CONFIG, declared, desired_state, env, live_item, pin, plan_of
 
-from orsync.model import Secret, SecretOrigin, UnmanagedPolicy
+from orsync.diff import plan_changes
+from orsync.live import parse_workspace
+from orsync.model import LiveState, Policy, Secret, SecretOrigin, Source, UnmanagedPolicy
 from orsync.plan import Plan
+from orsync.policy import with_violations
 from orsync.render.markdown import render_markdown
 from orsync.render.text import render_text
 
@@ -118,6 +121,32 @@ def mixed_plan() -> Plan:
     return plan_of(wanted, items)
 
 
+def violated_plan(strays: int) -> Plan:
+    """One declared create and `strays` stray webhooks, each breaking two rules of the
+    config's policy (privacy_mode and allowed_hosts): twice as many violations as strays."""
+    policy = Policy(Source(CONFIG, 1), privacy_mode_required=True, allowed_hosts=("*.example.org",))
+    wanted = [declared("New", privacy_mode=True, config={"url": "https://in.example.org/x"})]
+    desired = dataclasses.replace(desired_state(wanted), policy=policy)
+    items = [
+        live_item(
+            f"stray-{i:03d}", ident=f"id-{i:03d}", config={"url": f"https://h.example.com/{i}"}
+        )
+        for i in range(strays)
+    ]
+    live = LiveState((parse_workspace(None, items),))
+    return with_violations(plan_changes(desired, live), desired, live)
+
+
+def violation_rows(markdown: str) -> list[list[str]]:
+    """The cells of the rows of the table of policy violations."""
+    lines = markdown.splitlines()
+    head = "| rule | workspace | destination | message |"
+    if head not in lines:
+        return []
+    start = lines.index(head) + 2
+    return [cells(row) for row in itertools.takewhile(lambda x: x.startswith("| "), lines[start:])]
+
+
 def many_updates(count: int) -> Plan:
     wanted = [declared(f"dest-{i:04d}", sampling_rate=0.5) for i in range(count)]
     items = [
@@ -197,6 +226,36 @@ def test_warnings_are_collapsed() -> None:
     (warning,) = plan.warnings
     block = markdown.split("<details><summary>Warnings (1)</summary>\n\n", 1)[1]
     assert block == f"- `{warning}`\n\n</details>\n"
+
+
+def test_a_delete_shows_what_goes_with_its_live_values_masked() -> None:
+    gone = {
+        "publicKey": pin(PUBLIC).value,
+        "secretKey": pin(SECRET).value,
+        "baseUrl": "https://eu.example.com",
+    }
+    items = [
+        live_item("Keep", ident="id-keep"),
+        live_item("Gone", "langfuse", gone, ident="id-gone", updated_at=STAMP, sampling_rate=0.5),
+    ]
+    plan = plan_of([declared("Keep")], items, UnmanagedPolicy.DELETE)
+    markdown = render_markdown(plan)
+    lines = markdown.splitlines()
+    assert lines[0] == "**Plan: 0 to add, 0 to change, 0 to replace, 1 to destroy, 0 unmanaged.**"
+    [row] = table(markdown)
+    assert row[0] == "delete" and (code(row[2]), code(row[3])) == ("Gone", "langfuse")
+    assert row[4:] == ["*all (deleted)*", ""]
+    [block] = details(markdown)
+    assert summary_codes(block[0]) == ["Gone", "langfuse", "ws-default"]
+    assert block[0].startswith("<details><summary><b>delete</b> ")
+    assert block[2] == f"not in the config · id `id-gone` · last changed live `{STAMP}`"
+    assert block[4:6] == ["| field | live value |", "| --- | --- |"]
+    rows = [(code(cells(r)[0]), code(cells(r)[1])) for r in block[6:-2]]
+    assert rows == text_rows(plan)
+    assert ("sampling_rate", "0.5") in rows
+    assert ("config.secretKey", "(sensitive) sk-l...AbCd") in rows
+    assert block[-2:] == ["", "</details>"]
+    assert SECRET not in markdown and PUBLIC not in markdown
 
 
 def test_no_changes_is_one_line_naming_the_config() -> None:
@@ -359,6 +418,61 @@ def test_the_limit_is_a_parameter() -> None:
     assert render_markdown(plan, limit=len(whole)) == whole
     cut = render_markdown(plan, limit=len(whole) - 1)
     assert len(cut) < len(whole) and "> **Shortened**: details of " in cut
+
+
+def test_many_violations_keep_the_bound_after_the_table() -> None:
+    plan = violated_plan(400)
+    assert plan.violations is not None and len(plan.violations) == 800
+    markdown = render_markdown(plan)
+    assert len(markdown) <= 60_000
+    lines = markdown.splitlines()
+    assert lines[0] == "**Plan: 1 to add, 0 to change, 0 to replace, 0 to destroy, 400 unmanaged.**"
+    # The table of changes whole, before the violations; violations as many as fit.
+    assert [code(r[2]) for r in table(markdown)] == [c.name for c in plan.changes]
+    assert markdown.index("| action |") < markdown.index("| rule |")
+    rows = violation_rows(markdown)
+    assert 0 < len(rows) < 800
+    assert [(code(r[0]), code(r[2])) for r in rows] == [
+        (v.rule, v.name) for v in plan.violations[: len(rows)]
+    ]
+    assert "#### 800 policy violations (allowed_hosts, privacy_mode)" in lines
+    assert lines[2] == (
+        f"> **Shortened**: {800 - len(rows)} of 800 policy violations left out; "
+        f"details of 401 destinations left out: {LIMIT_NOTE}"
+    )
+    assert not details(markdown)
+    # As many rows as fit: one more would pass the limit.
+    unbounded = render_markdown(plan, limit=10**7).splitlines()
+    head = unbounded.index("| rule | workspace | destination | message |")
+    assert len(markdown) + len(unbounded[head + 2 + len(rows)]) + 1 > 60_000
+
+
+def test_violations_come_before_details() -> None:
+    plan = violated_plan(3)
+    whole = render_markdown(plan)
+    assert "Shortened" not in whole and len(violation_rows(whole)) == 6
+    cut = render_markdown(plan, limit=len(whole) - 1)
+    assert len(violation_rows(cut)) == 6 and len(table(cut)) == 4
+    assert len(details(cut)) < 4
+    assert "> **Shortened**: details of " in cut
+
+
+@pytest.mark.parametrize("strays", [1, 12])
+def test_every_limit_is_kept_with_violations(strays: int) -> None:
+    plan = violated_plan(strays)
+    whole = render_markdown(plan)
+    summary = f"**Plan: 1 to add, 0 to change, 0 to replace, 0 to destroy, {strays} unmanaged.**"
+    kept_rows = 0
+    for limit in range(500, len(whole) + 1, 11):
+        markdown = render_markdown(plan, limit=limit)
+        assert len(markdown) <= limit
+        assert markdown.splitlines()[0] == summary
+        assert ("Shortened" in markdown) is (limit < len(whole))
+        # Violations only once the table of changes is whole.
+        if violation_rows(markdown):
+            assert len(table(markdown)) == len(plan.changes)
+        assert len(violation_rows(markdown)) >= kept_rows
+        kept_rows = len(violation_rows(markdown))
 
 
 def warned_plan(count: int) -> Plan:

@@ -1,12 +1,13 @@
 """`--format markdown`: the plan as a pull-request comment.
 
-The summary line first, then the policy violations (with a `policy:` block); one table of
-every change, with its risk flags; a collapsed `<details>` per destination
+The summary line first, then one table of every change, with its risk flags; the policy
+violations (with a `policy:` block) as a table; a collapsed `<details>` per destination
 with its fields; the warnings collapsed. Whatever comes from the config or live (names, types,
 ids, paths, values, warnings) is written only inside a code span or a `<code>` element, and
 escaped for it, so that it can break neither the table nor the layout, and cannot inject HTML,
 markdown, links or @-mentions. The comment stays within a size limit, since GitHub refuses a
-comment over 65,536 characters: past it, parts are left out and the comment says which.
+comment over 65,536 characters: past it, parts are left out and the comment says which,
+the summary line and the table of changes kept first.
 """
 
 from __future__ import annotations
@@ -46,11 +47,19 @@ _SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 def render_markdown(plan: Plan, *, limit: int = defaults.MARKDOWN_LIMIT) -> str:
     """The plan as markdown of at most `limit` characters (as long as the summary line and
     the note of what was left out fit in it)."""
+    violations = plan.violations or ()
     comment = _Comment(
         head=_head(plan),
-        rows=[_table_row(c) for c in plan.changes],
-        details=[_details(c) for c in plan.changes],
-        warnings=[f"- {_code(redact(w))}\n" for w in plan.warnings],
+        table=_Part([_table_row(c) for c in plan.changes], _TABLE_HEAD, "\n"),
+        violations=_Part(
+            [_violation_row(v) for v in violations], _violations_head(violations), "\n"
+        ),
+        details=_Part([_details(c) for c in plan.changes]),
+        warnings=_Part(
+            [f"- {_code(redact(w))}\n" for w in plan.warnings],
+            _WARNINGS_OPEN.format(count=len(plan.warnings)),
+            _DETAILS_CLOSE,
+        ),
     )
     return comment.within(limit)
 
@@ -104,28 +113,27 @@ def _head(plan: Plan) -> str:
         head = f"**No changes.** Live destinations match {_code(plan.config_path)}.\n\n"
     else:
         head = f"**{summary_line(plan)}**\n\n"
-    if plan.violations is not None:
-        head += _violations(plan.violations)
+    if plan.violations is not None and not plan.violations:
+        head += "**No policy violations.**\n\n"
     return head
 
 
-def _violations(violations: Sequence[Violation]) -> str:
-    """The policy violations as a table: rule, workspace, destination, message."""
-    if not violations:
-        return "**No policy violations.**\n\n"
-    lines = [
-        f"#### {_visible(violations_summary(violations))}\n\n",
-        "| rule | workspace | destination | message |\n| --- | --- | --- | --- |\n",
+def _violations_head(violations: Sequence[Violation]) -> str:
+    """The heading of the table of policy violations (rule, workspace, destination, message)."""
+    return (
+        f"#### {_visible(violations_summary(violations))}\n\n"
+        "| rule | workspace | destination | message |\n| --- | --- | --- | --- |\n"
+    )
+
+
+def _violation_row(violation: Violation) -> str:
+    cells = [
+        _code(violation.rule, in_table=True),
+        _code(violation.workspace_id, in_table=True) if violation.workspace_id else "default",
+        _code(violation.name, in_table=True) if violation.name is not None else "",
+        _code(violation.message, in_table=True),
     ]
-    for violation in violations:
-        cells = [
-            _code(violation.rule, in_table=True),
-            _code(violation.workspace_id, in_table=True) if violation.workspace_id else "default",
-            _code(violation.name, in_table=True) if violation.name is not None else "",
-            _code(violation.message, in_table=True),
-        ]
-        lines.append(f"| {' | '.join(cells)} |\n")
-    return "".join(lines) + "\n"
+    return f"| {' | '.join(cells)} |\n"
 
 
 def _table_row(change: Change) -> str:
@@ -208,76 +216,106 @@ def _field_rows(change: Change) -> Iterator[tuple[str, str]]:
 
 
 @dataclass(frozen=True)
+class _Part:
+    """Items of the comment (each ending with its own line break), cut from the end when room
+    runs out; `opening` and `closing` are written around the items kept, if any."""
+
+    items: Sequence[str]
+    opening: str = ""
+    closing: str = ""
+
+    def text(self, kept: int) -> str:
+        if not kept:
+            return ""
+        return self.opening + "".join(self.items[:kept]) + self.closing
+
+    def fit(self, budget: int) -> tuple[int, int]:
+        """How many of the first items fit in `budget` (the opening and closing paid once if
+        any does), and the budget left."""
+        overhead = len(self.opening) + len(self.closing)
+        if not self.items or len(self.items[0]) + overhead > budget:
+            return 0, budget
+        budget -= overhead
+        count = 0
+        for item in self.items:
+            if len(item) > budget:
+                break
+            budget -= len(item)
+            count += 1
+        return count, budget
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """How many items of each part a comment keeps."""
+
+    table: int
+    violations: int
+    details: int
+    warnings: int
+
+
+@dataclass(frozen=True)
 class _Comment:
-    """The parts of the comment, each item ending with its own line break."""
+    """The parts of the comment, in the order they are written (after the head, the note)."""
 
     head: str
-    rows: Sequence[str]
-    details: Sequence[str]
-    warnings: Sequence[str]
+    table: _Part
+    violations: _Part
+    details: _Part
+    warnings: _Part
 
     def within(self, limit: int) -> str:
         """All of it when it fits in `limit`; else the head and a note of what was left out,
-        then, as room allows, table rows, warnings and details, each in the plan's order."""
-        whole = self.assemble(len(self.rows), len(self.details), len(self.warnings), note="")
+        then, as room allows, table rows, violations, warnings and details, each in the plan's
+        order: what a reviewer needs first is kept first."""
+        everything = _Kept(*(len(p.items) for p in self.parts()))
+        whole = self.assemble(everything, note="")
         if len(whole) <= limit:
             return whole
-        budget = limit - len(self.head) - len(self.longest_note())
-        rows, budget = _prefix(self.rows, budget, overhead=len(_TABLE_HEAD) + 1)
-        warnings, budget = _prefix(self.warnings, budget, overhead=self._warnings_overhead())
-        details, _ = _prefix(self.details, budget, overhead=0)
-        note = self.note(rows, len(self.details) - details, warnings)
-        return self.assemble(rows, details, warnings, note=note)
+        budget = limit - len(self.head) - len(self.note(self.longest_cut()))
+        table, budget = self.table.fit(budget)
+        violations, budget = self.violations.fit(budget)
+        warnings, budget = self.warnings.fit(budget)
+        details, _ = self.details.fit(budget)
+        kept = _Kept(table, violations, details, warnings)
+        return self.assemble(kept, note=self.note(kept))
 
-    def assemble(self, rows: int, details: int, warnings: int, *, note: str) -> str:
-        parts = [self.head, note]
-        if rows:
-            parts += [_TABLE_HEAD, *self.rows[:rows], "\n"]
-        parts += self.details[:details]
-        if warnings:
-            parts += [_WARNINGS_OPEN.format(count=len(self.warnings))]
-            parts += [*self.warnings[:warnings], _DETAILS_CLOSE]
-        return "".join(parts).rstrip("\n") + "\n"
+    def parts(self) -> tuple[_Part, _Part, _Part, _Part]:
+        return self.table, self.violations, self.details, self.warnings
 
-    def note(self, rows: int, details_cut: int, warnings: int) -> str:
-        """What was left out, given what is kept: `rows` and `warnings` kept, `details_cut`."""
+    def assemble(self, kept: _Kept, *, note: str) -> str:
+        counts = (kept.table, kept.violations, kept.details, kept.warnings)
+        texts = [part.text(count) for part, count in zip(self.parts(), counts, strict=True)]
+        return "".join([self.head, note, *texts]).rstrip("\n") + "\n"
+
+    def note(self, kept: _Kept) -> str:
+        """What was left out, given what is kept."""
+        rows, violations = len(self.table.items), len(self.violations.items)
+        details, warnings = len(self.details.items), len(self.warnings.items)
         cut = []
-        if rows == 0 < len(self.rows):
-            cut.append(f"the table of {_count(len(self.rows), 'change')} left out")
-        elif rows < len(self.rows):
-            cut.append(f"the table lists the first {rows} of {len(self.rows)} changes")
-        if details_cut:
-            cut.append(f"details of {_count(details_cut, 'destination')} left out")
-        if warnings < len(self.warnings):
-            left_out = len(self.warnings) - warnings
-            cut.append(f"{left_out} of {_count(len(self.warnings), 'warning')} left out")
+        if kept.table == 0 < rows:
+            cut.append(f"the table of {_count(rows, 'change')} left out")
+        elif kept.table < rows:
+            cut.append(f"the table lists the first {kept.table} of {rows} changes")
+        if kept.violations < violations:
+            left_out = violations - kept.violations
+            cut.append(f"{left_out} of {_count(violations, 'policy violation')} left out")
+        if kept.details < details:
+            cut.append(f"details of {_count(details - kept.details, 'destination')} left out")
+        if kept.warnings < warnings:
+            left_out = warnings - kept.warnings
+            cut.append(f"{left_out} of {_count(warnings, 'warning')} left out")
         return (
             f"> **Shortened**: {'; '.join(cut)}: the comment would pass GitHub's "
             f"{GITHUB_COMMENT_LIMIT:,}-character limit; run `orsync plan` for the whole plan.\n\n"
         )
 
-    def longest_note(self) -> str:
-        """A note at least as long as any `note` (the same parts, the longest numbers)."""
-        return self.note(max(len(self.rows) - 1, 0), len(self.details), 0)
-
-    def _warnings_overhead(self) -> int:
-        return len(_WARNINGS_OPEN.format(count=len(self.warnings))) + len(_DETAILS_CLOSE)
+    def longest_cut(self) -> _Kept:
+        """What to keep for a note at least as long as any `note`: the same parts, the
+        longest numbers."""
+        return _Kept(max(len(self.table.items) - 1, 0), 0, 0, 0)
 
 
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
-
-
-def _prefix(items: Sequence[str], budget: int, *, overhead: int) -> tuple[int, int]:
-    """How many of the first `items` fit in `budget` (with `overhead` paid once if any do),
-    and the budget left."""
-    if not items or len(items[0]) + overhead > budget:
-        return 0, budget
-    budget -= overhead
-    count = 0
-    for item in items:
-        if len(item) > budget:
-            break
-        budget -= len(item)
-        count += 1
-    return count, budget
