@@ -8,7 +8,8 @@ and measures wall time, or CPU time and peak memory of the orsync process alone.
 medians of `--repeat` runs; the baselines are measured in the same run, on the same machine:
 
 1. `plan` over 200 workspaces of 20 destinations, 50 ms added to every request: the default
-   `--concurrency` against `--concurrency 1`, and against the round-trip floor.
+   `--concurrency` against `--concurrency 1`, and against the round-trip floor; beside it, a
+   bare client making the same requests, to show what the fake itself adds to the floor.
 2. One workspace of 1,000 destinations (pages of 100): the round trips that 50 ms of latency
    adds, against 0 ms, with the default concurrency and with one request at a time.
 3. `plan --snapshot` over 10,000 destinations (500 workspaces of 20): CPU and peak memory,
@@ -26,17 +27,21 @@ PYTHONDONTWRITEBYTECODE is not passed on, so that no run pays for compiling ever
 from __future__ import annotations
 
 import argparse
+import http.client
+import json
 import math
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -201,6 +206,10 @@ def bench_workspaces(program: Program, scratch: Path, repeat: int) -> None:
         env = {"ORSYNC_BASE_URL": fake.base_url}
         runs = [program.run(args, env) for _ in range(repeat)]
     concurrent, stats = median_run(runs), fake.stats
+    with fake_api(*fake_args, "--latency", str(LATENCY)) as fake:
+        bare = statistics.median(
+            bare_client(fake.base_url, ids, concurrency) for _ in range(repeat)
+        )
     line(
         "default concurrency",
         f"{concurrent.wall:.2f} s",
@@ -217,6 +226,11 @@ def bench_workspaces(program: Program, scratch: Path, repeat: int) -> None:
     )
     ratio = concurrent.wall / floor
     line("against the floor", f"{ratio:.2f}x", f"goal <= 1.3x   {verdict(ratio <= 1.3)}")
+    line(
+        "a bare client (baseline)",
+        f"{bare:.2f} s",
+        f"{bare / floor:.2f}x the floor: the same requests, {concurrency} threads of http.client",
+    )
     if not program.has_concurrency:
         line("--concurrency 1 (baseline)", "n/a", "this orsync has no --concurrency")
         return
@@ -230,6 +244,37 @@ def bench_workspaces(program: Program, scratch: Path, repeat: int) -> None:
     )
     speedup = sequential.wall / concurrent.wall
     line("speed-up", f"{speedup:.1f}x", f"goal >= 6.5x   {verdict(speedup >= 6.5)}")
+
+
+def bare_client(base_url: str, workspace_ids: Sequence[str | None], threads: int) -> float:
+    """The seconds a bare client takes to list the workspaces, `threads` requests at a time
+    (no config, no checks, no plan): what the fake and the network leave above the floor."""
+    parts = urlsplit(base_url)
+    pending = list(workspace_ids)
+    lock = threading.Lock()
+
+    def work() -> None:
+        connection = http.client.HTTPConnection(parts.hostname or "", parts.port)
+        headers = {"Authorization": f"Bearer {MANAGEMENT_KEY}"}
+        while True:
+            with lock:
+                if not pending:
+                    break
+                workspace = pending.pop()
+            query = "offset=0&limit=100" + (f"&workspace_id={workspace}" if workspace else "")
+            connection.request(
+                "GET", f"{parts.path}/observability/destinations?{query}", headers=headers
+            )
+            json.loads(connection.getresponse().read())
+        connection.close()
+
+    started = time.perf_counter()
+    workers = [threading.Thread(target=work) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return time.perf_counter() - started
 
 
 # 2. One big workspace ---------------------------------------------------------------------------
