@@ -60,6 +60,14 @@ def types(failures: list[tuple[str, str, str]]) -> list[str]:
     return [kind for kind, _, _ in failures]
 
 
+def failure_types(document: str) -> dict[str, dict[str, list[str]]]:
+    """Suite name -> case name -> the types of its failures."""
+    return {
+        name: {case: types(failures) for case, failures in cases.items()}
+        for name, cases in cases_of(document).items()
+    }
+
+
 # plan ----------------------------------------------------------------------------------------
 
 
@@ -252,10 +260,7 @@ def test_audit_has_a_suite_per_workspace_and_a_case_per_destination_and_rule(
     assert "Error: 2 policy violations (privacy_mode, required_types) in live state" in (
         result.stderr
     )
-    suites = {
-        name: {case: types(failures) for case, failures in cases.items()}
-        for name, cases in cases_of(result.stdout).items()
-    }
+    suites = failure_types(result.stdout)
     assert suites == {
         f"workspace {DEFAULT_WORKSPACE_ID} (default) 'Default Workspace'": {
             'webhook "base"': [],
@@ -278,10 +283,7 @@ def test_audit_cases_of_destinations_sharing_a_name_are_told_apart_by_id(
     orsync.write_config(AUDIT_CONFIG)
     result = run(orsync, "audit", "junit", "--all-workspaces")
     assert result.code == 3, result.output
-    suites = {
-        name: {case: types(failures) for case, failures in cases.items()}
-        for name, cases in cases_of(result.stdout).items()
-    }
+    suites = failure_types(result.stdout)
     assert suites == {
         f"workspace {DEFAULT_WORKSPACE_ID} (default) 'Default Workspace'": {
             'webhook "base"': [],
