@@ -245,19 +245,17 @@ class ConfigNode:
 
 def _number_problem(value: int | float) -> str | None:
     """Why a number cannot be sent, or None: JSON has no NaN or infinity, and its readers hold
-    numbers as 64-bit floats. A number beyond 2**53 would not come back as sent: an integer
-    rounded, a float written back as a long integer (as JavaScript writes `1.5e+20`), and live
-    state refuses integers beyond it (orsync.live). So every later plan would fail on it."""
+    numbers as 64-bit floats. An integer beyond 2**53 would be stored rounded, so what comes
+    back could not be compared with what was sent: live state refuses it too (orsync.live)."""
     if isinstance(value, float) and math.isnan(value):
         return "expected a number, got .nan (not a number)"
-    # PyYAML reads `1.0e+999` as infinity: so an infinity may have been written as a number.
-    if isinstance(value, float) and math.isinf(value):
-        return f"infinite, or too large (beyond ±{sys.float_info.max:.1e}): it cannot be sent"
-    if abs(value) > defaults.MAX_EXACT_INTEGER:
-        kind = "an integer" if isinstance(value, int) else "a number"
+    if isinstance(value, int) and abs(value) > defaults.MAX_EXACT_INTEGER:
         return (
-            f"{kind} beyond ±{defaults.MAX_EXACT_INTEGER} (2^53) cannot be compared exactly "
+            f"an integer beyond ±{defaults.MAX_EXACT_INTEGER} (2^53) cannot be compared exactly "
             "once sent (the API may hold it as a 64-bit float): write a smaller number, or the "
             "number as a string"
         )
+    # PyYAML reads `1.0e+999` as infinity: so an infinity may have been written as a number.
+    if abs(value) > sys.float_info.max:
+        return f"infinite, or too large (beyond ±{sys.float_info.max:.1e}): it cannot be sent"
     return None

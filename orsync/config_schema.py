@@ -32,7 +32,6 @@ from orsync.config_policy import (
     REQUIRED,
 )
 from orsync.config_schema_values import (
-    EXACT_RANGE,
     HAS_REFERENCE,
     NOT_BLANK,
     WELL_FORMED,
@@ -156,7 +155,7 @@ def _definitions() -> dict[str, Schema]:
         "anyValue": {
             "anyOf": [
                 ref("text"),
-                {"type": ["number", "boolean", "null"], **EXACT_RANGE},
+                {"type": ["number", "boolean", "null"]},
                 {"type": "array", "items": ref("anyValue")},
                 {"type": "object", "additionalProperties": ref("anyValue")},
             ]
@@ -314,7 +313,7 @@ def _config_value(spec: types.ConfigKey) -> Schema:
         )
     else:
         # A single value; a non-secret value from `${VAR}` is still kept hidden, as a secret.
-        schema = {"anyOf": [ref("text"), {"type": ["number", "boolean", "null"], **EXACT_RANGE}]}
+        schema = {"anyOf": [ref("text"), {"type": ["number", "boolean", "null"]}]}
         if any(notes):
             schema = described(" ".join(notes).strip(), schema)
     if spec.has_default:

@@ -7,19 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from orsync import defaults
 from orsync import destination_types as types
 from orsync.config_fields import COMPARED_FIELDS, FILTER_LOGIC, NUMBER_TEXT, REGION_ALIASES
 from orsync.interpolate import VARIABLE_NAME
 
 Schema = dict[str, Any]
-
-# The numbers that come back from the API as they were sent (see config_node._number_problem);
-# minimum and maximum bound numbers only, whatever other kinds a schema allows beside them.
-EXACT_RANGE: Schema = {
-    "minimum": -defaults.MAX_EXACT_INTEGER,
-    "maximum": defaults.MAX_EXACT_INTEGER,
-}
 
 # Text as the loader expands it: every `${` is a well-formed reference or the escape `$${`.
 _REFERENCE = rf"\$\{{{VARIABLE_NAME.pattern}\}}"
@@ -167,8 +159,6 @@ def filter_rule() -> Schema:
     properties = {
         "field": open_list(types.FILTER_FIELDS, "The field a rule looks at"),
         "operator": open_list(types.FILTER_OPERATORS, "The comparison"),
-        "value": described(
-            "Text or a number.", {"anyOf": [ref("text"), {"type": "number", **EXACT_RANGE}]}
-        ),
+        "value": described("Text or a number.", {"anyOf": [ref("text"), {"type": "number"}]}),
     }
     return record(properties, ["field", "operator"])

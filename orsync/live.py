@@ -79,6 +79,26 @@ def _value_problem(value: Any) -> str | None:
     return None
 
 
+def _whole_floats_read_back(value: Any, depth: int = 0) -> Any:
+    """`value` with each integer beyond 2**53 that a 64-bit float holds exactly read as that
+    float: a server that writes JSON as JavaScript does answers the float 1.5e+20 that orsync
+    sent as 150000000000000000000. Any other such integer is left for `_value_problem` to name,
+    and so is what nests too deep."""
+    if depth > _MAX_DEPTH:
+        return value
+    if type(value) is dict:
+        return {key: _whole_floats_read_back(item, depth + 1) for key, item in value.items()}
+    if type(value) is list:
+        return [_whole_floats_read_back(item, depth + 1) for item in value]
+    if type(value) is int and not -_MAX_EXACT_INTEGER <= value <= _MAX_EXACT_INTEGER:
+        try:
+            whole = float(value)
+        except OverflowError:
+            return value
+        return whole if int(whole) == value else value
+    return value
+
+
 def _fits(value: Any, depth: int = 0) -> bool:
     """Whether `_value_problem` would find nothing: the quick check every item goes through,
     so that the walk naming a problem (and building every path it could name) runs only for
@@ -198,6 +218,7 @@ def _parse(item: Any, shape: _Shape) -> LiveDestination:
         # Else the id itself is the problem the check below names, and it cannot be shown.
         shape.identifier = identifier
     if not _fits(item):
+        item = shape.item = _whole_floats_read_back(item)
         problem = _value_problem(item)
         if problem:
             raise shape.fail(problem)

@@ -234,6 +234,18 @@ class _ApiError(Exception):
         self.message = message
 
 
+def _as_javascript_writes(value: Any) -> Any:
+    """`value` with each float that holds a whole number below 1e21 made that integer, as
+    JavaScript's JSON writes it."""
+    if isinstance(value, dict):
+        return {key: _as_javascript_writes(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_as_javascript_writes(item) for item in value]
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
+        return int(value)
+    return value
+
+
 def _json(status: int, payload: Any, headers: dict[str, str] | None = None) -> _Response:
     return _Response(status, json.dumps(payload).encode(), headers=headers or {})
 
@@ -466,6 +478,7 @@ class FakeApi:
         unknown_workspace_status: int = 404,
         extra_types: Iterable[str] = (),
         mask_non_strings: bool = True,
+        js_numbers: bool = False,
         latency: float = 0.0,
         port: int = 0,
     ) -> None:
@@ -498,6 +511,10 @@ class FakeApi:
         self.unknown_workspace_status = unknown_workspace_status
         # Types a newer server knows and orsync may not (no required keys, secrets by name).
         self.extra_types = frozenset(extra_types)
+        # Numbers written as JavaScript writes them: a float that holds a whole number below
+        # 1e21 is written without point or exponent (1.5e+20 as 150000000000000000000). Whether
+        # the API does is not documented.
+        self.js_numbers = js_numbers
         # Whether a non-string value under a secret key is shown as stars or as it is.
         self.mask_non_strings = mask_non_strings
         if latency < 0:
@@ -1031,7 +1048,7 @@ class FakeApi:
         shown = mask_destination(item, self.mask_style, mask_non_strings=self.mask_non_strings)
         if self.empty_filter_as_groups and shown.get("filter_rules") is None:
             shown["filter_rules"] = {"enabled": True, "groups": []}
-        return shown
+        return _as_javascript_writes(shown) if self.js_numbers else shown
 
 
 # --- HTTP plumbing -----------------------------------------------------------------------------

@@ -737,6 +737,11 @@ HUGE = 10**400
             "`filter_rules.groups[0].rules[0].value` is not a finite number",
         ),
         ({"config": {"url": "https://h.example", "retries": HUGE}}, "`config.retries` is a number"),
+        # Beyond 2^53 and no float's value: whatever was sent, it did not come back as sent.
+        (
+            {"config": {"url": "https://h.example", "n": 2**53 + 1}},
+            "`config.n` is a number too large to compare exactly",
+        ),
         ({"config": {"url": "https://h.example", "apiKey": math.nan}}, "`config.apiKey` is not"),
     ],
 )
@@ -748,6 +753,14 @@ def test_numbers_json_allows_but_no_destination_holds(
         read_live(client, [None])
     assert str(caught.value).startswith(f"unexpected API answer: destination {ident}: {problem}")
     assert "0000000000" not in str(caught.value) and "nan" not in str(caught.value).lower()
+
+
+def test_a_long_integer_that_a_float_holds_is_read_as_that_float(
+    fake: FakeApi, client: ApiClient
+) -> None:
+    fake.add_destination({**hook("big"), "config": {"url": "https://h.example", "n": 2**60}})
+    (destination,) = read_live(client, [None]).workspaces[0].destinations
+    assert destination.config["n"] == 2.0**60 and type(destination.config["n"]) is float
 
 
 def test_plan_names_a_field_holding_infinity(orsync: Orsync, fake: FakeApi) -> None:

@@ -6,13 +6,14 @@ variables that cannot be sent, and values from `${VAR}` that messages must not q
 
 from __future__ import annotations
 
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import Orsync, Result
-from fake_api import FakeApi
+from fake_api import MANAGEMENT_KEY, FakeApi
 
 HOOK = {"name": "hook", "type": "webhook", "config": {"url": "https://hooks.example.com/in"}}
 SECRET = "sk-lf-0123456789-very-secret"
@@ -224,6 +225,39 @@ def test_an_integer_beyond_2_53_of_an_unknown_type_is_refused_before_anything_is
         (stored,) = api.destinations()
         assert stored["config"] == {"n": "9007199254740993"}
         assert orsync("plan", env=env).code == 0
+
+
+LARGE_FLOAT_FILTER = """\
+version: 1
+destinations:
+  - name: hook
+    type: webhook
+    config: {url: https://h.example.com/in}
+    filter_rules: {groups: [{rules: [{field: total_tokens, operator: gt, value: 1.5e+20}]}]}
+"""
+
+
+@pytest.mark.parametrize("js_numbers", [False, True], ids=["as-sent", "as-javascript-writes"])
+def test_a_large_float_plans_clean_however_the_server_writes_it_back(
+    orsync: Orsync, js_numbers: bool
+) -> None:
+    with FakeApi(js_numbers=js_numbers) as api:
+        env = {"ORSYNC_BASE_URL": api.base_url}
+        orsync.write_config(LARGE_FLOAT_FILTER)
+        applied = orsync("apply", "--auto-approve", env=env)
+        assert applied.code == 0, applied.output
+        listing = urllib.request.Request(
+            f"{api.base_url}/observability/destinations",
+            headers={"Authorization": f"Bearer {MANAGEMENT_KEY}"},
+        )
+        with urllib.request.urlopen(listing) as answer:
+            written = answer.read().decode()
+        assert ("150000000000000000000" in written) is js_numbers
+        planned = orsync("plan", env=env)
+        assert planned.code == 0, planned.output
+        exported = orsync("export", "-o", "exported.yaml", env=env)
+        assert (exported.code, exported.stderr) == (0, "")
+        assert orsync("plan", "-c", "exported.yaml", env=env).code == 0
 
 
 # --- variables whose value cannot be used ------------------------------------------------------
