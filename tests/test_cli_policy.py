@@ -451,6 +451,13 @@ def test_plan_of_a_policy_only_config_says_it_checked_nothing(
         f"{NOTHING_PLANNED}, its `policy:` included; `orsync audit` checks the policy against "
         "live state"
     ]
+    markdown = orsync("plan", "--format", "markdown").stdout
+    assert markdown.startswith("**Nothing planned: orsync.yaml declares no workspaces.**\n")
+    page = orsync("plan", "--format", "html").stdout
+    assert "Nothing planned: the config declares no workspaces." in page
+    assert "Not checked: the config declares no workspaces" in page
+    for shown in (markdown, page):
+        assert "No changes" not in shown and "No policy violations" not in shown
     assert orsync("audit").code == 3  # where the violation is found
 
 

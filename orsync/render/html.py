@@ -44,6 +44,8 @@ def render_html(plan: Plan) -> str:
         title="orsync plan",
         config_path=plan.config_path,
         summary=summary_line(plan),
+        # With no workspace planned, neither "live matches" nor "no violations" is known.
+        planned=bool(plan.workspaces),
         counts=plan.summary(),
         tiles=_tiles(plan),
         changes=changes,

@@ -109,11 +109,11 @@ def _html_code(text: str) -> str:
 
 
 def _head(plan: Plan) -> str:
-    if plan.in_sync:
+    if plan.in_sync and plan.workspaces:
         head = f"**No changes.** Live destinations match {_code(plan.config_path)}.\n\n"
-    else:
+    else:  # with no workspace planned, the summary says that nothing was
         head = f"**{summary_line(plan)}**\n\n"
-    if plan.violations is not None and not plan.violations:
+    if plan.violations is not None and not plan.violations and plan.workspaces:
         head += "**No policy violations.**\n\n"
     return head
 
