@@ -362,6 +362,24 @@ def test_a_workspace_named_by_slug_exports_as_by_its_uuid(orsync: Orsync) -> Non
     assert_round_trip(orsync)
 
 
+@pytest.mark.parametrize(
+    ("args", "looked_up"),
+    [
+        (("--workspace", OTHER), []),  # pins: a slug names nothing
+        (("--workspace", OTHER, "--secrets", "env"), [OTHER]),
+        (("--workspace", "acme-prod", "--secrets", "env"), ["acme-prod"]),  # once, by its slug
+    ],
+)
+def test_workspaces_are_looked_up_only_to_name_placeholders_and_once(
+    orsync: Orsync, args: tuple[str, ...], looked_up: list[str]
+) -> None:
+    orsync.fake.add_workspace(OTHER, "acme-prod")
+    orsync.fake.add_destination(realistic(random.Random("once"), "langfuse", 1), OTHER)
+    export(orsync, *args)
+    asked = [r.path.rpartition("/")[2] for r in orsync.fake.requests if "/workspaces/" in r.path]
+    assert asked == looked_up
+
+
 def test_a_workspace_without_a_known_slug_names_its_placeholders_by_its_id() -> None:
     config = {"url": "https://h.example.com/in", "headers": {"X-Key": "k" * 16}}
     items = [live_item("Hook", config=config, workspace_id=OTHER)]

@@ -23,6 +23,7 @@ from orsync.export import (
     snapshot_origin,
 )
 from orsync.model import LiveState
+from orsync.workspaces import WorkspaceInfo
 
 # `-o -` is standard output, as with most tools.
 STDOUT = "-"
@@ -62,23 +63,26 @@ class ExportOutcome:
 
 def export_workspaces(
     config_path: str, workspaces: Sequence[str], source: LiveSource
-) -> list[str | None]:
-    """The workspaces to export: those named (`default`: the key's own), else the config's
-    when the file exists, else every workspace of a snapshot, else the key's default one."""
-    if workspaces:
-        from orsync.workspaces import find_named
+) -> list[WorkspaceInfo | None]:
+    """The workspaces to export (None: the key's default one), each with its slug where it is
+    known already: those named (`default`: the key's own), else the config's when the file
+    exists, else every workspace of a snapshot, else the key's default one."""
+    from orsync.workspaces import find_named
 
+    if workspaces:
         found = find_named(workspaces, source.find_workspaces)
-        return list(dict.fromkeys(None if info is None else info.id for info in found))
+        return list({None if w is None else w.id: w for w in found}.values())
     if os.path.exists(config_path):
         # Slugs in the file are resolved to the workspaces' ids.
-        declared = [w.id for w in choose_desired(config_path, (), source).workspaces]
-        if declared:  # a config of only a policy declares none
-            return declared
+        entries = choose_desired(config_path, (), source).workspaces
+        if entries:  # a config of only a policy declares none
+            return [None if w.id is None else WorkspaceInfo(w.id, w.slug) for w in entries]
     if isinstance(source, SnapshotSource):
         from orsync.snapshot import snapshot_workspace_ids
 
-        return snapshot_workspace_ids(source.path)
+        return [
+            None if i is None else WorkspaceInfo(i) for i in snapshot_workspace_ids(source.path)
+        ]
     return [None]
 
 
@@ -96,12 +100,13 @@ def run_export(
     only return the text, for standard output). `base_url` is named in the header when
     `source` is the API; `now` is the header's clock."""
     chosen = export_workspaces(config_path, workspaces, source)
-    live = source.read(chosen)
+    live = source.read([None if w is None else w.id for w in chosen])
     if isinstance(source, SnapshotSource):
         origin = snapshot_origin(source.path)
     else:
         origin = api_origin(base_url)
-    exported = export_config(live, ExportHeader(now(), origin), secrets, _slugs(chosen, source))
+    slugs = _slugs(chosen, source) if secrets is SecretsMode.ENV else {}
+    exported = export_config(live, ExportHeader(now(), origin), secrets, slugs)
     target = None if output in (None, STDOUT) else output
     warnings = (*exported.notes, *verify(exported.text, live, target or "the exported file"))
     if target is not None:
@@ -109,11 +114,14 @@ def run_export(
     return ExportOutcome(exported, target, tuple(warnings))
 
 
-def _slugs(workspace_ids: Sequence[str | None], source: LiveSource) -> dict[str, str]:
-    """The slug of each workspace that has one, to name the placeholders of `--secrets env`."""
-    named = [workspace_id for workspace_id in workspace_ids if workspace_id is not None]
-    found = source.find_workspaces(named) if named else {}
-    return {name: info.slug for name, info in found.items() if info is not None and info.slug}
+def _slugs(chosen: Sequence[WorkspaceInfo | None], source: LiveSource) -> dict[str, str]:
+    """The slug of each workspace that has one, to name the placeholders of `--secrets env`:
+    those not known yet are looked up."""
+    known = {w.id: w.slug for w in chosen if w is not None and w.slug}
+    unknown = [w.id for w in chosen if w is not None and not w.slug]
+    found = source.find_workspaces(unknown) if unknown else {}
+    looked_up = {i: w.slug for i, w in found.items() if w is not None and w.slug}
+    return {**known, **looked_up}
 
 
 def verify(text: str, live: LiveState, file: str) -> list[str]:
