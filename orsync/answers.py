@@ -32,7 +32,7 @@ def json_body(response: httpx.Response) -> dict[str, Any]:
             f"unexpected API answer to {where}: not JSON ({kind}, {len(response.content)} bytes)"
         ) from None
     if not isinstance(body, dict):
-        raise ApiError("unexpected API answer: the body is not a JSON object")
+        raise ApiError(f"unexpected API answer to {where}: the body is not a JSON object")
     return body
 
 

@@ -240,7 +240,3 @@ def run_concurrently(
         return [future.result() for future in futures]
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
-
-
-def tries_text(count: int) -> str:
-    return f"{count} tries" if count != 1 else "1 try"
