@@ -110,7 +110,7 @@ def export(
     else every workspace of --snapshot, else the key's default workspace.
     """
     from orsync.commands.export import run_export
-    from orsync.export import SecretsMode
+    from orsync.export_secrets import SecretsMode
 
     source, mode = opt.live_source(snapshot, **shared), SecretsMode(secrets)
     outcome = run_export(config, source, base_url=shared["base_url"], output=output,

@@ -20,15 +20,12 @@ What the text holds, and why (README.md, Onboarding; docs/config.md, Files writt
 
 from __future__ import annotations
 
-import enum
-import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from orsync import masking
 from orsync.destination_types import (
     FIELD_DEFAULTS,
     HEADERS_KEY,
@@ -37,25 +34,12 @@ from orsync.destination_types import (
     TYPES,
     ConfigKey,
 )
+from orsync.export_secrets import SecretsMode, SecretWriter, literal
 from orsync.model import LiveDestination, LiveState, LiveWorkspace, Secret
 from orsync.normalize import filter_rules_without_defaults, normalize_field, normalize_value
 from orsync.sensitive import has_secret
 from orsync.yamltext import comment_lines, dump_block, indent
 
-
-class SecretsMode(enum.StrEnum):
-    """How secrets are written."""
-
-    PIN = "pin"  # the live mask, compared as a fingerprint and never sent
-    ENV = "env"  # a `${VAR}` placeholder, for the user to fill in
-
-
-# The form a secret takes when the API's mask cannot be read back as a pin: nothing of it.
-HIDDEN = "********"
-# Variable names of `--secrets env`: ORSYNC_<workspace>_<destination>_<key>.
-VARIABLE_PREFIX = "ORSYNC"
-_NOT_NAME_CHARACTER = re.compile(r"[^A-Z0-9]+")
-_WORKSPACE_PART_LENGTH = 8
 _COMMENT_WIDTH = 96
 
 
@@ -99,7 +83,7 @@ def export_config(
     (workspace id: slug, where known) name the placeholders of `--secrets env`."""
     notes: list[str] = []
     workspaces = _distinct_workspaces(live.workspaces, notes)
-    writer = _SecretWriter(secrets, dict(slugs or {}))
+    writer = SecretWriter(secrets, dict(slugs or {}))
     lines = _header_lines(header, workspaces, secrets)
     lines += ["version: 1", "workspaces:"]
     for workspace in workspaces:
@@ -139,9 +123,7 @@ def _default_workspace_id(workspace: LiveWorkspace) -> str | None:
     return next((d.workspace_id for d in workspace.destinations if d.workspace_id), None)
 
 
-def _workspace_lines(
-    workspace: LiveWorkspace, writer: _SecretWriter, notes: list[str]
-) -> list[str]:
+def _workspace_lines(workspace: LiveWorkspace, writer: SecretWriter, notes: list[str]) -> list[str]:
     lines: list[str] = []
     if workspace.id is None:
         known = _default_workspace_id(workspace)
@@ -241,12 +223,12 @@ def _entry_comments(entry: _Entry, left_out: Sequence[str]) -> list[str]:
 # One destination ----------------------------------------------------------------------------
 
 
-def _destination(entry: _Entry, writer: _SecretWriter) -> tuple[dict[str, Any], list[str]]:
+def _destination(entry: _Entry, writer: SecretWriter) -> tuple[dict[str, Any], list[str]]:
     """The destination's mapping, and the live `config` keys it could not hold."""
     live = entry.live
-    mapping: dict[str, Any] = {"name": _literal(entry.name), "type": _literal(live.type)}
+    mapping: dict[str, Any] = {"name": literal(entry.name), "type": literal(live.type)}
     if entry.pinned:
-        mapping["id"] = _literal(live.id)
+        mapping["id"] = literal(live.id)
     mapping.update(_fields(live))
     config, left_out = _config(live, writer)
     if config:
@@ -280,7 +262,7 @@ def _region_order(region: str) -> tuple[int, str]:
     return (REGIONS.index(region) if region in REGIONS else len(REGIONS), region)
 
 
-def _config(live: LiveDestination, writer: _SecretWriter) -> tuple[dict[str, Any], list[str]]:
+def _config(live: LiveDestination, writer: SecretWriter) -> tuple[dict[str, Any], list[str]]:
     """The live `config` less nulls and documented defaults; secrets as `writer` writes them.
 
     Returns the keys of a known type that the loader would refuse (a key the type table does
@@ -327,70 +309,13 @@ def _is_default(spec: ConfigKey, value: Any) -> bool:
     return bool(normalize_value(value) == normalize_value(spec.default))
 
 
-# Secrets ------------------------------------------------------------------------------------
-
-
-@dataclass
-class _SecretWriter:
-    """Writes values, secrets as pins or placeholders; names the placeholders uniquely."""
-
-    mode: SecretsMode
-    slugs: dict[str, str] = field(default_factory=dict)
-    variables: list[str] = field(default_factory=list)
-    _prefix: str = ""
-
-    def start(self, workspace_id: str | None, destination_name: str) -> None:
-        """The destination whose values come next (its placeholders are named after it, and
-        after its workspace: by slug when known, else by the start of its id)."""
-        if workspace_id is None:
-            workspace = ""
-        else:
-            workspace = self.slugs.get(workspace_id) or workspace_id[:_WORKSPACE_PART_LENGTH]
-        self._prefix = "_".join(p for p in (VARIABLE_PREFIX, workspace, destination_name) if p)
-
-    def value(self, value: Any, path: tuple[str, ...]) -> Any:
-        """`value` as the file holds it; mappings by key, strings escaped."""
-        if isinstance(value, Secret):
-            return self.secret(value, path)
-        if isinstance(value, Mapping):
-            return {str(k): self.value(value[k], (*path, str(k))) for k in sorted(value)}
-        if isinstance(value, list):
-            many = len(value) > 1
-            return [
-                self.value(item, (*path, str(index + 1)) if many else path)
-                for index, item in enumerate(value)
-            ]
-        return _literal(value) if isinstance(value, str) else value
-
-    def secret(self, secret: Secret, path: tuple[str, ...]) -> str:
-        if self.mode is SecretsMode.ENV:
-            name = self._variable("_".join((self._prefix, *path)))
-            return "${" + name + "}"
-        shown = masking.mask_for_file(secret.value or "")
-        # What the loader would not take for a pin would be read as the secret itself.
-        return _literal(shown if masking.is_pin(shown) else HIDDEN)
-
-    def _variable(self, words: str) -> str:
-        base = _NOT_NAME_CHARACTER.sub("_", words.upper()).strip("_")
-        name, number = base, 2
-        while name in self.variables:
-            name, number = f"{base}_{number}", number + 1
-        self.variables.append(name)
-        return name
-
-
 # Text ---------------------------------------------------------------------------------------
-
-
-def _literal(text: str) -> str:
-    """A live string as the file must write it: the loader reads `$${` as a literal `${`."""
-    return text.replace("${", "$${")
 
 
 def _plain(value: Any) -> Any:
     """A field's value with every string in it escaped."""
     if isinstance(value, str):
-        return _literal(value)
+        return literal(value)
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list):

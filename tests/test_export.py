@@ -37,7 +37,8 @@ from orsync.commands.inputs import SnapshotSource
 from orsync.config import load_config
 from orsync.destination_types import FILTER_FIELDS, FILTER_OPERATORS, REGIONS, TYPES
 from orsync.errors import UsageError
-from orsync.export import ExportHeader, SecretsMode, export_config, snapshot_origin
+from orsync.export import ExportHeader, export_config, snapshot_origin
+from orsync.export_secrets import SecretsMode
 from orsync.live import parse_workspace
 from orsync.model import DesiredDestination, LiveState, Secret, SecretOrigin
 from orsync.yamltext import comment_lines, dump_block

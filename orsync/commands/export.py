@@ -17,11 +17,11 @@ from orsync.errors import ExportError, OrsyncError
 from orsync.export import (
     ExportedConfig,
     ExportHeader,
-    SecretsMode,
     api_origin,
     export_config,
     snapshot_origin,
 )
+from orsync.export_secrets import SecretsMode
 from orsync.model import LiveState
 from orsync.workspaces import WorkspaceInfo
 
