@@ -923,7 +923,7 @@ def test_plan_hint_names_the_snapshot(orsync: Orsync) -> None:
     planned = orsync("plan", "--snapshot", "my snap.json", key=None)
     assert planned.stdout.splitlines()[-1] == (
         "To adopt the 1 unmanaged destination: orsync export --workspace default "
-        "--snapshot 'my snap.json', then copy their entries into orsync.yaml."
+        "--snapshot 'my snap.json', then copy its entry into orsync.yaml."
     )
 
 

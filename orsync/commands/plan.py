@@ -60,7 +60,8 @@ class PlanOutcome:
             args.append(f"--snapshot {shlex.quote(snapshot)}")
         return (
             f"To adopt the {counted(count, 'unmanaged destination')}: "
-            f"orsync export {' '.join(args)}, then copy their entries into "
+            f"orsync export {' '.join(args)}, then copy "
+            f"{'its entry' if count == 1 else 'their entries'} into "
             f"{self.plan.config_path}."
         )
 
