@@ -682,6 +682,10 @@ class FakeApi:
         with self._lock:
             return [r for r in self.requests if r.method in _MUTATING_METHODS]
 
+    def sent_bodies(self, method: str) -> list[Any]:
+        """The bodies of the recorded requests of `method` (POST, PATCH), in order."""
+        return [r.body for r in self.mutating_requests() if r.method == method]
+
     def fail(
         self,
         *,

@@ -9,7 +9,6 @@ from __future__ import annotations
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from conftest import Orsync, Result
@@ -25,10 +24,6 @@ def failed_at(result: Result, where: str, problem: str) -> None:
     assert "Traceback" not in result.output
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
     assert errors == [f"Error: orsync.yaml:{where}: {problem}"], result.stderr
-
-
-def post_bodies(fake: FakeApi) -> list[Any]:
-    return [r.body for r in fake.mutating_requests() if r.method == "POST"]
 
 
 # --- `regions: [eu]` ---------------------------------------------------------------------------
@@ -63,7 +58,7 @@ def test_region_eu_is_created_as_europe_and_then_in_sync(orsync: Orsync, fake: F
     )
     result = orsync("apply", "--auto-approve")
     assert result.code == 0, result.output
-    assert [body["regions"] for body in post_bodies(fake)] == [["europe"]]
+    assert [body["regions"] for body in fake.sent_bodies("POST")] == [["europe"]]
     assert fake.destinations()[0]["regions"] == ["europe"]
     assert orsync("plan").code == 0
 
@@ -123,7 +118,7 @@ def open_api(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Orsync]
 def test_values_orsync_does_not_know_are_sent_as_written(open_api: Orsync) -> None:
     open_api.write_config(UNLISTED_CONFIG)
     result = open_api("apply", "--auto-approve")
-    [body] = post_bodies(open_api.fake)
+    [body] = open_api.fake.sent_bodies("POST")
     assert {key: body[key] for key in UNLISTED_SENT} == UNLISTED_SENT
     if open_api.fake.open_lists:
         assert result.code == 0, result.output

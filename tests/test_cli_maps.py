@@ -137,10 +137,6 @@ def nested_item(fake: FakeApi, config: dict[str, object]) -> None:
     fake.add_destination({"name": "BQ", "type": "bigquery", "config": config})
 
 
-def patch_bodies(fake: FakeApi) -> list[object]:
-    return [r.body for r in fake.mutating_requests() if r.method == "PATCH"]
-
-
 def test_nested_live_entries_are_never_dropped(orsync: Orsync, fake: FakeApi) -> None:
     nested_item(
         fake,
@@ -160,7 +156,7 @@ def test_nested_live_entries_are_never_dropped(orsync: Orsync, fake: FakeApi) ->
     result = apply(orsync)
     assert result.code == 1
     assert "config.credentials.serviceAccount.privateKey" in result.stderr
-    assert patch_bodies(fake) == []
+    assert fake.sent_bodies("PATCH") == []
 
 
 def test_an_ignored_entry_inside_a_whole_sent_key_blocks_the_update(
@@ -202,7 +198,7 @@ def test_keys_holding_dots_get_their_own_patch(orsync: Orsync, fake: FakeApi) ->
         """)
     fake.fail(method="PATCH", status=200, body='{"data": {}}')
     apply(orsync)
-    assert patch_bodies(fake) == [{"config": {"opts": {"region": "eu"}}}]
+    assert fake.sent_bodies("PATCH") == [{"config": {"opts": {"region": "eu"}}}]
 
 
 def test_header_names_compare_without_case(orsync: Orsync, fake: FakeApi) -> None:
