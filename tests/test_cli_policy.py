@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from conftest import Orsync, Result
 from fake_api import DEFAULT_WORKSPACE_ID, FakeApi
+from junitparser import JUnitXml
 
 WS_B = "b0000000-0000-4000-8000-00000000000b"
 TOKEN = "tok-0123456789-plaintext-SECRET"
@@ -458,6 +459,18 @@ def test_plan_of_a_policy_only_config_says_it_checked_nothing(
     assert "Not checked: the config declares no workspaces" in page
     for shown in (markdown, page):
         assert "No changes" not in shown and "No policy violations" not in shown
+    junit = JUnitXml.fromstring(orsync("plan", "--format", "junit").stdout)
+    (suite,) = list(junit)
+    (case,) = list(suite)
+    assert (suite.name, case.name, suite.tests, suite.skipped) == (
+        "orsync plan",
+        "nothing planned",
+        1,
+        1,
+    )
+    assert [r.message for r in case.result] == [
+        "orsync.yaml declares no workspaces: nothing was compared with live"
+    ]
     assert orsync("audit").code == 3  # where the violation is found
 
 

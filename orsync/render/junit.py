@@ -24,6 +24,9 @@ def render_junit(plan: Plan) -> str:
     for unchanged in plan.unchanged_destinations:
         report.destination(unchanged)
     report.violations(plan.violations or ())
+    if not plan.workspaces:
+        reason = f"{plan.config_path} declares no workspaces: nothing was compared with live"
+        report.skipped("orsync plan", "nothing planned", reason)
     return report.xml()
 
 

@@ -38,6 +38,8 @@ class _Case:
     # The live id of the destination (None: a rule, or a destination not created yet).
     ident: str | None = None
     failures: list[Failure] = field(default_factory=list)
+    # Why nothing was checked (None: the case ran).
+    skipped: str | None = None
 
 
 @dataclass
@@ -53,6 +55,8 @@ class JUnitReport:
     def __init__(self, title: str) -> None:
         self.title = title
         self._suites: dict[str | None, _Suite] = {}
+        # Suites of no workspace (what was not checked, and why).
+        self._others: list[_Suite] = []
 
     def workspace(self, workspace_id: str | None, label: str | None = None) -> None:
         """Open the suite of a workspace (it keeps the first label given)."""
@@ -70,6 +74,13 @@ class JUnitReport:
         """The case of a policy rule checked once for the whole workspace."""
         self._case(workspace_id, ("rule", rule), f"policy {rule}")
 
+    def skipped(self, suite: str, case: str, reason: str) -> None:
+        """A suite of its own holding one case skipped for `reason`: a report that would
+        otherwise hold no case at all says why, where CI dashboards show it."""
+        skipped = _Suite(None, suite)
+        skipped.cases[("skipped", case)] = _Case(case, skipped=reason)
+        self._others.append(skipped)
+
     def violations(self, violations: Iterable[Violation]) -> None:
         """Each violation as a failure of its destination's case, or of its rule's case when
         it concerns the whole workspace; a case is opened for any not named yet."""
@@ -86,7 +97,7 @@ class JUnitReport:
 
     def xml(self) -> str:
         """The whole document, indented, with its XML declaration."""
-        suites = list(self._suites.values())
+        suites = [*self._suites.values(), *self._others]
         root = ET.Element("testsuites", _attributes(name=self.title, **_counts(suites)))
         for suite in suites:
             root.append(_suite_element(suite))
@@ -122,12 +133,18 @@ def _violation_title(violation: Violation) -> str:
 def _counts(suites: Iterable[_Suite]) -> dict[str, str]:
     cases = [case for suite in suites for case in suite.cases.values()]
     failures = sum(len(case.failures) for case in cases)
-    return {"tests": str(len(cases)), "failures": str(failures), "errors": "0"}
+    skipped = sum(case.skipped is not None for case in cases)
+    return {
+        "tests": str(len(cases)),
+        "failures": str(failures),
+        "errors": "0",
+        "skipped": str(skipped),
+    }
 
 
 def _suite_element(suite: _Suite) -> ET.Element:
     counts = _counts([suite])
-    element = ET.Element("testsuite", _attributes(name=suite.label, skipped="0", **counts))
+    element = ET.Element("testsuite", _attributes(name=suite.label, **counts))
     if suite.workspace_id is not None:
         properties = ET.SubElement(element, "properties")
         ET.SubElement(properties, "property", _attributes(name="workspace_id",
@@ -136,6 +153,8 @@ def _suite_element(suite: _Suite) -> ET.Element:
     for case, name in zip(cases, _unique_names(cases), strict=True):
         attributes = {"name": name, "classname": xml_text(suite.label, one_line=True)}
         testcase = ET.SubElement(element, "testcase", attributes)
+        if case.skipped is not None:
+            ET.SubElement(testcase, "skipped", _attributes(message=case.skipped))
         for failure in case.failures:
             attributes = _attributes(type=failure.kind, message=failure.message)
             ET.SubElement(testcase, "failure", attributes).text = xml_text(failure.text)
