@@ -53,7 +53,7 @@ from orsync.commands.apply import run_apply
 from orsync.commands.inputs import ApiSource, SnapshotSource
 from orsync.commands.plan import run_plan
 from orsync.commands.snapshot import run_snapshot
-from orsync.destination_types import BROADCAST_FLAGS, TYPES
+from orsync.destination_types import BROADCAST_FLAGS, TYPES, is_server_made
 from orsync.errors import ApplyError
 from orsync.plan import Action, Change, Plan, change_to_json
 
@@ -623,7 +623,8 @@ def check_ignored(run: Run, dest: Dest, mutation: Mutation, rnd: random.Random) 
 
 def check_apply_repairs(run: Run, dest: Dest, mutation: Mutation, text: str) -> None:
     """Apply makes live match again, or refuses before any change, and only for a reason: a
-    secret it must send is known only by its pin.
+    secret it must send is known only by its pin, or a key OpenRouter makes (`externalId`)
+    that the file declares differs live, which apply must refuse rather than send.
 
     Not judged: a value shaped like a mask (`ab...xy`) sent in an update, which the API
     ignores ("masked values are ignored"); apply then rightly reports that live still differs
@@ -635,6 +636,8 @@ def check_apply_repairs(run: Run, dest: Dest, mutation: Mutation, text: str) -> 
     pinned = any(ref.pin and ref.shown is not None for ref in refs)
     sent = [ref.clear for ref in refs] + [v for _, v in _declared_leaves(written, ())]
     ignored = any(looks_masked(value) for value in sent)
+    key = mutation.key or ""
+    server_made = key in dest.config and is_server_made(dest.type, key)
     requests = len(run.fake.mutating_requests())
     try:
         with run.environment():
@@ -644,8 +647,11 @@ def check_apply_repairs(run: Run, dest: Dest, mutation: Mutation, text: str) -> 
             return
         if len(run.fake.mutating_requests()) != requests:
             TALLY.problem(dest.type, "apply_failed", f"{where}: changed, then failed\n{text}")
-        if not pinned:
+        if not pinned and not (server_made and "is made by OpenRouter" in str(exc)):
             TALLY.problem(dest.type, "apply_failed", f"{where}: refused: {exc}\n{text}")
+        return
+    if server_made:
+        TALLY.problem(dest.type, "apply_failed", f"{where}: not refused\n{text}")
         return
     if outcome.remaining and not ignored:
         assert outcome.after is not None
