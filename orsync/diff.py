@@ -33,6 +33,10 @@ from orsync.policy import with_violations
 from orsync.risks import with_risks
 from orsync.sensitive import flatten_config, has_secret
 
+# Types whose values have one canonical form each (unlike a list, where `[True] == [1]`): two
+# values of one of these types that are `==` are the same once normalized too.
+_PLAIN = frozenset({bool, int, float, str, type(None)})
+
 
 @dataclass
 class _Findings:
@@ -114,7 +118,7 @@ def plan_changes(
         changes=tuple(changes),
         unchanged=len(unchanged),
         warnings=tuple(notes.warnings),
-        live_fingerprint=live.fingerprint(),
+        live=live,
         config_path=desired.path,
         unverified=tuple(notes.unverified),
         workspaces=tuple(workspace_ids),
@@ -206,6 +210,8 @@ def _compare_fields(
 ) -> None:
     for name, wanted in desired.fields.items():
         actual = current.fields.get(name)
+        if type(wanted) is type(actual) and type(wanted) in _PLAIN and wanted == actual:
+            continue  # the same plain value: its canonical form is the same too
         if normalize_field(name, wanted) != normalize_field(name, actual):
             findings.differ(name, actual, wanted)
 

@@ -286,8 +286,6 @@ def read_live(
 
     def came(index: int, listing: Listing) -> None:
         workspace = parse_workspace(workspace_ids[index], listing.items, listing.warnings)
-        for destination in workspace.destinations:
-            _ = destination.canonical  # for the fingerprint: here, while requests are in flight
         typed[index] = workspace
         if arrived is not None:
             arrived(workspace)

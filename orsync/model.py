@@ -177,8 +177,8 @@ class LiveDestination:
 
     @cached_property
     def canonical(self) -> str:
-        """The item as the live fingerprint hashes it: JSON, keys sorted. Worked out once, best
-        where the item is read (while other requests are in flight)."""
+        """The item as the live fingerprint hashes it: JSON, keys sorted. Worked out once, when
+        a fingerprint is first asked for."""
         return _CANONICAL.encode(self.raw)
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from orsync.findings import DestinationRef, Risk, Violation, risk_to_json, violation_to_json
-from orsync.model import DesiredDestination, LiveDestination
+from orsync.model import DesiredDestination, LiveDestination, LiveState
 from orsync.sensitive import public_value, redact
 
 FORMAT_VERSION = 1
@@ -71,7 +72,8 @@ class Plan:
     changes: tuple[Change, ...]
     unchanged: int
     warnings: tuple[str, ...]
-    live_fingerprint: str
+    # What live looked like: a saved plan records its fingerprint (`live_fingerprint`).
+    live: LiveState = field(compare=False, repr=False)
     config_path: str
     # The secrets that could not be compared (unset variable, or hidden completely live),
     # as `file:line: name: config.key`: they are among the warnings too.
@@ -88,6 +90,12 @@ class Plan:
     @property
     def in_sync(self) -> bool:
         return not self.changes
+
+    @cached_property
+    def live_fingerprint(self) -> str:
+        """A hash of every live item the plan was made from (orsync.model.LiveState), worked
+        out when first asked for: only a saved plan, and apply's check of it, need it."""
+        return self.live.fingerprint()
 
     def summary(self) -> dict[str, int]:
         counts = dict.fromkeys(SUMMARY_KEYS, 0)

@@ -9,7 +9,8 @@ only by its host.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Mapping, Sequence
+import functools
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from orsync import masking
@@ -37,7 +38,8 @@ _IDENTITY = "broadcast_generation_identity"
 def with_risks(changes: Sequence[Change], live: LiveWorkspace) -> tuple[Change, ...]:
     """The changes of one workspace, each with its risks; `live` is what the workspace holds
     now (its hosts are the ones a change may send to without a `new_host` risk)."""
-    hosts = known_hosts(live)
+    # Read from live only when a change sends to a URL: most changes do not.
+    hosts = functools.cache(lambda: known_hosts(live))
     return tuple(dataclasses.replace(c, risks=change_risks(c, hosts)) for c in changes)
 
 
@@ -51,8 +53,8 @@ def known_hosts(live: LiveWorkspace) -> frozenset[str]:
     )
 
 
-def change_risks(change: Change, known: frozenset[str]) -> tuple[Risk, ...]:
-    """The risks of one change, `known` being the hosts its workspace sends to now."""
+def change_risks(change: Change, known: Callable[[], frozenset[str]]) -> tuple[Risk, ...]:
+    """The risks of one change, `known()` being the hosts its workspace sends to now."""
     if change.action not in (Action.CREATE, Action.UPDATE, Action.REPLACE):
         return ()
     risks: list[Risk] = []
@@ -133,12 +135,14 @@ def _groups(rules: Any) -> Sequence[Any]:
     return groups if isinstance(groups, list) else []
 
 
-def _url_risks(urls: Sequence[tuple[str, str]], known: frozenset[str]) -> Iterator[Risk]:
+def _url_risks(
+    urls: Sequence[tuple[str, str]], known: Callable[[], frozenset[str]]
+) -> Iterator[Risk]:
     for path, text in urls:
         host = masking.url_host(text)
         if host is None:
             continue
-        if host not in known:
+        if host not in known():
             yield Risk("new_host", f"{path} sends to {host}, a host new to this workspace")
         if text.lower().startswith("http://"):
             yield Risk("plain_http", f"{path} sends to {host} over plain http (unencrypted)")
