@@ -61,6 +61,17 @@ def seed_plan(fake: FakeApi) -> None:
     fake.add_destination(hook("Stray"))
 
 
+def planned(orsync: Orsync, fake: FakeApi, output_format: str) -> Result:
+    """The plan scenario (`seed_plan`, PLAN_CONFIG) in a format: drift and three policy
+    violations, so exit 3."""
+    seed_plan(fake)
+    orsync.write_config(PLAN_CONFIG)
+    result = run(orsync, "plan", output_format)
+    assert result.code == 3
+    assert "Error: 3 policy violations (privacy_mode, required_types)" in result.stderr
+    return result
+
+
 def seed_audit(fake: FakeApi) -> None:
     """The default workspace keeps the policy; WS_B's only webhook is off and leaks prompts."""
     fake.add_destination(hook("base", privacy_mode=True, headers={"Authorization": LIVE_TOKEN}))

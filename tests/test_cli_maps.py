@@ -7,6 +7,12 @@ from conftest import PASSWORD, TOKEN, Orsync, apply
 from fake_api import FakeApi
 
 
+def live_hook(fake: FakeApi, headers: dict[str, str]) -> None:
+    """A live webhook `Hook` that sends these headers."""
+    config = {"url": "https://h.example", "headers": headers}
+    fake.add_destination({"name": "Hook", "type": "webhook", "config": config})
+
+
 def test_a_rich_destination_converges_and_plans_clean(orsync: Orsync, fake: FakeApi) -> None:
     orsync.write_config("""
         version: 1
@@ -76,19 +82,7 @@ def test_headers_change_converges_whether_patch_merges_or_replaces_them(
 def test_a_header_known_only_by_its_mask_blocks_a_headers_update_up_front(
     orsync: Orsync, fake: FakeApi
 ) -> None:
-    fake.add_destination(
-        {
-            "name": "Hook",
-            "type": "webhook",
-            "config": {
-                "url": "https://h.example",
-                "headers": {
-                    "Authorization": "Bearer a-0123456789-AbCd",
-                    "X-Extra": "kept-0123456789",
-                },
-            },
-        }
-    )
+    live_hook(fake, {"Authorization": "Bearer a-0123456789-AbCd", "X-Extra": "kept-0123456789"})
     orsync.write_config("""
         version: 1
         destinations:
@@ -162,16 +156,7 @@ def test_nested_live_entries_are_never_dropped(orsync: Orsync, fake: FakeApi) ->
 def test_an_ignored_entry_inside_a_whole_sent_key_blocks_the_update(
     orsync: Orsync, fake: FakeApi
 ) -> None:
-    fake.add_destination(
-        {
-            "name": "Hook",
-            "type": "webhook",
-            "config": {
-                "url": "https://h.example",
-                "headers": {"Authorization": "old-0123456789", "X-Rotated": "by-vault-0123"},
-            },
-        }
-    )
+    live_hook(fake, {"Authorization": "old-0123456789", "X-Rotated": "by-vault-0123"})
     orsync.write_config("""
         version: 1
         destinations:
@@ -202,13 +187,7 @@ def test_keys_holding_dots_get_their_own_patch(orsync: Orsync, fake: FakeApi) ->
 
 
 def test_header_names_compare_without_case(orsync: Orsync, fake: FakeApi) -> None:
-    fake.add_destination(
-        {
-            "name": "Hook",
-            "type": "webhook",
-            "config": {"url": "https://h.example", "headers": {"Authorization": "old-0123456789"}},
-        }
-    )
+    live_hook(fake, {"Authorization": "old-0123456789"})
     orsync.write_config("""
         version: 1
         destinations:
@@ -233,16 +212,7 @@ def test_header_names_twice_in_any_case(orsync: Orsync, fake: FakeApi) -> None:
         """)
     result = orsync("validate")
     assert result.code == 1 and "declared twice" in result.stderr
-    fake.add_destination(
-        {
-            "name": "Hook",
-            "type": "webhook",
-            "config": {
-                "url": "https://h.example",
-                "headers": {"authorization": "one-0123456789", "Authorization": "two-0123456789"},
-            },
-        }
-    )
+    live_hook(fake, {"authorization": "one-0123456789", "Authorization": "two-0123456789"})
     orsync.write_config("""
         version: 1
         destinations:
@@ -257,13 +227,7 @@ def test_header_names_twice_in_any_case(orsync: Orsync, fake: FakeApi) -> None:
 
 def test_headers_declared_empty_means_no_headers(orsync: Orsync, fake: FakeApi) -> None:
     copy = "https://exfil.example.net/tap-0123456789"
-    fake.add_destination(
-        {
-            "name": "Hook",
-            "type": "webhook",
-            "config": {"url": "https://h.example", "headers": {"X-Copy-To": copy}},
-        }
-    )
+    live_hook(fake, {"X-Copy-To": copy})
     orsync.write_config("""
         version: 1
         destinations:

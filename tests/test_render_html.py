@@ -16,6 +16,7 @@ from report_scenarios import (
     IN_SYNC_CONFIG,
     PLAN_CONFIG,
     WS_B,
+    planned,
     run,
     seed_audit,
     seed_plan,
@@ -58,11 +59,7 @@ def assert_self_contained(page: str, root: Element) -> None:
 def test_plan_page_shows_summary_tiles_changes_violations_and_legend(
     orsync: Orsync, fake: FakeApi
 ) -> None:
-    seed_plan(fake)
-    orsync.write_config(PLAN_CONFIG)
-    result = run(orsync, "plan", "html")
-    assert result.code == 3
-    assert "Error: 3 policy violations (privacy_mode, required_types)" in result.stderr
+    result = planned(orsync, fake, "html")
     root = parse(result.stdout)
     assert_self_contained(result.stdout, root)
     [summary] = root.find("p", "summary")
@@ -101,9 +98,7 @@ def test_plan_field_diffs_mask_secrets_as_the_text_format(orsync: Orsync, fake: 
 
 
 def test_plan_risks_are_listed(orsync: Orsync, fake: FakeApi) -> None:
-    seed_plan(fake)
-    orsync.write_config(PLAN_CONFIG)
-    root = parse(run(orsync, "plan", "html").stdout)
+    root = parse(planned(orsync, fake, "html").stdout)
     [table] = root.find("table", "risks")
     [row] = table.find("tbody")[0].find("tr")
     cells = [cell.all_text() for cell in row.find("td")]

@@ -20,6 +20,7 @@ from report_scenarios import (
     PLAN_CONFIG,
     WS_B,
     hook,
+    planned,
     run,
     seed_audit,
     seed_plan,
@@ -74,11 +75,7 @@ def failure_types(document: str) -> dict[str, dict[str, list[str]]]:
 def test_plan_has_a_case_per_destination_and_a_failure_per_drift_and_violation(
     orsync: Orsync, fake: FakeApi
 ) -> None:
-    seed_plan(fake)
-    orsync.write_config(PLAN_CONFIG)
-    result = run(orsync, "plan", "junit")
-    assert result.code == 3
-    assert "Error: 3 policy violations (privacy_mode, required_types)" in result.stderr
+    result = planned(orsync, fake, "junit")
     suites = cases_of(result.stdout)
     assert list(suites) == [DEFAULT_SUITE]
     cases = suites[DEFAULT_SUITE]
