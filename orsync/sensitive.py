@@ -102,23 +102,29 @@ def wrap_live_config(type_name: str, config: Mapping[str, Any]) -> dict[str, Any
     Numbers and booleans stay as they are, even under a secret key: they are settings
     (`tokenTtl: 3600`). A secret the API returned in clear is remembered for redaction.
     """
-    # A known type's secrets are known by their top key: decided once per key, not per value.
-    known = type_name in types.TYPES
     return {
-        str(k): _wrap_live(
-            type_name, known, (str(k),), v, known and is_secret_path(type_name, (str(k),))
-        )
+        str(k): _wrap_live(type_name, _by_key(type_name, str(k)), (str(k),), v, False)
         for k, v in config.items()
     }
 
 
-def _wrap_live(type_name: str, known: bool, path: ConfigPath, value: Any, secret: bool) -> Any:
+def _by_key(type_name: str, key: str) -> bool:
+    """Whether the secrets under `key` are told by the key alone (`headers`, a key the type
+    lists): decided once for the key, not for every value under it. Under any other key a
+    nested name may say secret (`extra.token`), so each path is looked at."""
+    known = types.TYPES.get(type_name)
+    return key == types.HEADERS_KEY or (known is not None and key in known.keys)
+
+
+def _wrap_live(type_name: str, by_key: bool, path: ConfigPath, value: Any, secret: bool) -> Any:
     # A function of its own, not one nested in wrap_live_config: a nested function that calls
     # itself is a reference cycle, left for the garbage collector, for every destination.
+    if by_key and len(path) == 1:
+        secret = is_secret_path(type_name, path)
     if isinstance(value, str):  # the common case, first
         if (
             secret
-            or (not known and is_secret_path(type_name, path))
+            or (not by_key and is_secret_path(type_name, path))
             or ("://" in value and masking.has_url_credentials(value))
         ):
             RUN_SECRETS.remember(value)
@@ -126,11 +132,11 @@ def _wrap_live(type_name: str, known: bool, path: ConfigPath, value: Any, secret
         return value
     if isinstance(value, Mapping):
         return {
-            str(k): _wrap_live(type_name, known, (*path, str(k)), v, secret)
+            str(k): _wrap_live(type_name, by_key, (*path, str(k)), v, secret)
             for k, v in value.items()
         }
     if isinstance(value, list):
-        return [_wrap_live(type_name, known, path, item, secret) for item in value]
+        return [_wrap_live(type_name, by_key, path, item, secret) for item in value]
     return value
 
 
@@ -142,16 +148,18 @@ def mask_config(type_name: str, config: Mapping[str, Any]) -> dict[str, Any]:
 
 def flatten_config(config: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
     """`("config.headers.Authorization", value)` for every leaf under the config's mappings."""
-
-    def walk(prefix: str, value: Any) -> Iterator[tuple[str, Any]]:
-        if isinstance(value, Mapping) and value:
-            for key, item in value.items():
-                yield from walk(f"{prefix}.{key}", item)
-        else:
-            yield prefix, value
-
     for key, value in config.items():
-        yield from walk(f"config.{key}", value)
+        yield from _leaves(f"config.{key}", value)
+
+
+def _leaves(prefix: str, value: Any) -> Iterator[tuple[str, Any]]:
+    # Not nested in flatten_config: a nested function that calls itself is a reference cycle,
+    # which a run (with no garbage collection) would keep for every destination.
+    if isinstance(value, Mapping) and value:
+        for key, item in value.items():
+            yield from _leaves(f"{prefix}.{key}", item)
+    else:
+        yield prefix, value
 
 
 # Redaction --------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from conftest import PASSWORD, SECRET, Orsync, apply
 from fake_api import MANAGEMENT_KEY, FakeApi
 
@@ -203,13 +204,16 @@ def test_an_api_error_quoting_only_the_credential_of_a_header_is_redacted(
     result.assert_hides([credential])
 
 
+@pytest.mark.parametrize("nested", [False, True], ids=["top-level", "nested"])
 def test_a_credential_named_key_a_known_type_does_not_list_is_secret(
-    orsync: Orsync, fake: FakeApi
+    orsync: Orsync, fake: FakeApi, nested: bool
 ) -> None:
     """The API may add keys to a type before orsync's table knows them: one named like a
-    credential is kept secret, in plans and in snapshots."""
+    credential, at the top or inside another key (`extra.apiToken`), is kept secret, in plans
+    and in snapshots."""
     token = "newclearsecret-token-ABCDEFGHIJ"
-    config = {"publicKey": "pk-l...EfGh", "secretKey": "sk-l...AbCd", "apiToken": token}
+    added = {"extra": {"apiToken": token}} if nested else {"apiToken": token}
+    config = {"publicKey": "pk-l...EfGh", "secretKey": "sk-l...AbCd", **added}
     fake.add_destination({"type": "langfuse", "name": "LF", "config": config})
     orsync.write_config("version: 1\ndestinations: []\n")
     for output_format in ("text", "json", "markdown"):
