@@ -41,11 +41,17 @@ def read_policy(node: ConfigNode) -> Policy:
     rules = node.fields(POLICY_KEYS)
     allowed_types = None
     if "allowed_types" in rules:
-        allowed_types = _types(rules["allowed_types"], empty=False)
+        allowed_types = _unique([t for _, t in _types(rules["allowed_types"], empty=False)])
     required_types: tuple[str, ...] = ()
     if "required_types" in rules:
-        required_types = _types(rules["required_types"], empty=True)
-        _check_required_allowed(rules["required_types"], required_types, allowed_types)
+        required = _types(rules["required_types"], empty=True)
+        for item, type_name in required:
+            if allowed_types is not None and type_name not in allowed_types:
+                raise item.error(
+                    f"required type {type_name!r} is not in allowed_types: no workspace could "
+                    "keep both rules"
+                )
+        required_types = _unique([t for _, t in required])
     max_rate = rules.get("max_sampling_rate")
     hosts = rules.get("allowed_hosts")
     regions = rules.get("allowed_regions")
@@ -74,26 +80,12 @@ def _switch(rules: dict[str, ConfigNode], key: str, on: str, off: str) -> bool:
     return rules[key].choice((on, off), f"value for {key}") == on
 
 
-def _types(node: ConfigNode, *, empty: bool) -> tuple[str, ...]:
+def _types(node: ConfigNode, *, empty: bool) -> list[tuple[ConfigNode, str]]:
+    """Each item of a list of types, with the type it names."""
     items = node.items("a list of destination types")
     if not items and not empty:
         raise node.error("expected at least one type; leave the rule out to allow every type")
-    return tuple(
-        dict.fromkeys(item.open_choice(tuple(types.TYPES), "type", KEPT) for item in items)
-    )
-
-
-def _check_required_allowed(
-    node: ConfigNode, required: tuple[str, ...], allowed: tuple[str, ...] | None
-) -> None:
-    if allowed is None:
-        return
-    for index, type_name in enumerate(required):
-        if type_name not in allowed:
-            raise node.child(index).error(
-                f"required type {type_name!r} is not in allowed_types: no workspace could keep "
-                "both rules"
-            )
+    return [(item, item.open_choice(tuple(types.TYPES), "type", KEPT)) for item in items]
 
 
 def _hosts(node: ConfigNode) -> tuple[str, ...]:

@@ -93,6 +93,13 @@ def test_a_file_without_policy_has_none() -> None:
             "required type 'langfuse' is not in allowed_types: no workspace could keep both rules",
         ),
         (
+            # A type named twice: the line is the one of the type not allowed.
+            "  allowed_types: [s3]\n  required_types:\n    - s3\n    - s3\n    - langfuse\n",
+            8,
+            "policy.required_types[2]",
+            "required type 'langfuse' is not in allowed_types: no workspace could keep both rules",
+        ),
+        (
             "  allowed_hosts: ['https://cloud.langfuse.com']\n",
             4,
             "policy.allowed_hosts[0]",
