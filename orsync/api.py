@@ -49,6 +49,7 @@ from orsync.listing import (
     LISTING_READS,
     MAX_COUNT,
     MAX_PAGES,
+    PAGE_LIMIT,
     Listing,
     ListingRead,
     check_workspace,
@@ -65,6 +66,7 @@ from orsync.transport import (
     Throttle,
     run_concurrently,
 )
+from orsync.workspaces import workspace_label
 
 __all__ = [
     "MAX_TIMEOUT",
@@ -79,7 +81,6 @@ __all__ = [
     "run_concurrently",
 ]
 
-PAGE_LIMIT = defaults.PAGE_LIMIT
 _DESTINATIONS = "/observability/destinations"
 _WORKSPACES = "/workspaces"
 
@@ -172,7 +173,7 @@ class ApiClient:
         fewer than `total_count`, which may count destinations the listing hides), and an
         answer that keeps changing is an error, since what is missing would plan as creates.
         """
-        label = f"workspace {workspace_id}" if workspace_id else "the default workspace"
+        label = workspace_label(workspace_id)
         reads: list[ListingRead] = []
         while len(reads) < LISTING_READS:
             current = self._read_pages(workspace_id)

@@ -3,18 +3,15 @@ the concurrency, and the management key from the environment."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from orsync.errors import AuthError, UsageError
+from orsync.interpolate import VARIABLE_NAME
 from orsync.sensitive import remember_secret
 
 # An hour per request is more than any answer needs; beyond it, and at inf, a typo is likelier.
 MAX_TIMEOUT = 3600.0
-
-
-_VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def check_timeout(seconds: float) -> float:
@@ -66,7 +63,7 @@ def _is_loopback(host: str) -> bool:
 
 def read_api_key(env_name: str, environ: Mapping[str, str]) -> str:
     """The management key from the environment; never from a flag or the config file."""
-    if not _VARIABLE_NAME.fullmatch(env_name):
+    if not VARIABLE_NAME.fullmatch(env_name):
         # Most likely the key itself, passed by mistake: say so without repeating it.
         raise UsageError(
             "--api-key-env takes the NAME of an environment variable (letters, digits and _), "

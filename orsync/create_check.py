@@ -18,6 +18,7 @@ from orsync.errors import ApiError, ApplyError
 from orsync.model import DesiredDestination
 from orsync.request_bodies import create_body
 from orsync.sensitive import redact
+from orsync.workspaces import workspace_label
 
 # Answers that say a create certainly did not happen (429: refused before any work); after
 # anything else (a 5xx, or no answer at all) it may have.
@@ -37,10 +38,6 @@ class NameTakenError(ApplyError):
 
 class OutcomeUnknownError(ApplyError):
     """A create got no answer and did not show in the listings after: it may yet take effect."""
-
-
-def workspace_label(workspace_id: str | None) -> str:
-    return f"workspace {workspace_id}" if workspace_id else "the default workspace"
 
 
 class LiveNames:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import traceback
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -94,6 +93,8 @@ def internal_error_message(exc: BaseException) -> str:
     """An unexpected exception as its type and where it was raised, never its arguments
     (they may hold a request body, and so secrets): `internal error: KeyError at
     orsync/diff.py:120`, the place being the last frame inside orsync."""
+    import traceback  # only on this rare path: the module is loaded by every run
+
     package = os.path.dirname(os.path.abspath(__file__))
     frames = traceback.extract_tb(exc.__traceback__)
     ours = [f for f in frames if os.path.abspath(f.filename).startswith(package + os.sep)]

@@ -20,8 +20,6 @@ class SecretsMode(enum.StrEnum):
     ENV = "env"  # a `${VAR}` placeholder, for the user to fill in
 
 
-# The form a secret takes when the API's mask cannot be read back as a pin: nothing of it.
-HIDDEN = "********"
 # Variable names of `--secrets env`: ORSYNC_<workspace>_<destination>_<key>.
 VARIABLE_PREFIX = "ORSYNC"
 _NOT_NAME_CHARACTER = re.compile(r"[^A-Z0-9]+")
@@ -66,7 +64,7 @@ class SecretWriter:
             return "${" + name + "}"
         shown = masking.mask_for_file(secret.value or "")
         # What the loader would not take for a pin would be read as the secret itself.
-        return literal(shown if masking.is_pin(shown) else HIDDEN)
+        return literal(shown if masking.is_pin(shown) else masking.HIDDEN)
 
     def _variable(self, words: str) -> str:
         base = _NOT_NAME_CHARACTER.sub("_", words.upper()).strip("_")

@@ -20,7 +20,7 @@ LISTING_READS = 3
 
 
 # Larger than any count of destinations, and still exact as a JSON number.
-MAX_COUNT = 2**53
+MAX_COUNT = defaults.MAX_EXACT_INTEGER
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,8 @@ _STARS = re.compile(r"^\*+$")
 # Below this length even the last 4 characters would give away too much of a secret.
 _MIN_LENGTH_FOR_TAIL = 12
 _HIDDEN_PASSWORD = "****"
+# A secret shown as nothing of it.
+HIDDEN = "********"
 # Query parameters that carry a credential though their names do not say so (Azure Functions'
 # `code`, Azure SAS `sig`), and the usual ones, beside any name that looks secret.
 _SECRET_PARAMETERS = frozenset(
@@ -107,7 +109,7 @@ def tail_mask(value: str) -> str:
     """The display form of a secret orsync knows in clear: `...WxYz`, or stars when short."""
     if len(value) >= _MIN_LENGTH_FOR_TAIL:
         return "..." + value[-4:]
-    return "********"
+    return HIDDEN
 
 
 def split_url_password(value: str) -> tuple[str, str, str] | None:
@@ -211,7 +213,7 @@ def mask_for_file(value: str) -> str:
     Not even its last 4 characters: a snapshot is compared against later, and a tail that
     happens to match would hide a changed secret. A URL keeps its host.
     """
-    return _mask_or_url(value) or "********"
+    return _mask_or_url(value) or HIDDEN
 
 
 def display_live(value: str) -> str:
@@ -268,8 +270,8 @@ def compare_clear(secret: str, live: str) -> Verdict:
         # match is only "not verified".
         return Verdict.UNVERIFIABLE if _same_url(mask_url(secret), live) else Verdict.DIFFER
     mask = parse_mask(live)
-    if mask is None:
-        return Verdict.MATCH if _same_url(secret, live) else Verdict.DIFFER
+    if mask is None:  # in clear, and not the same (tried above)
+        return Verdict.DIFFER
     prefix, tail = mask
     # The mask is of what the API stored: the secret as written, or normalized.
     for candidate in (secret, normalize_url(secret)):

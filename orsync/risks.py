@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from orsync import masking
+from orsync.destination_types import REGIONS_DEFAULT
 from orsync.findings import Risk
 from orsync.model import LiveWorkspace
 from orsync.normalize import filter_rules_with_defaults, normalize_value
@@ -32,6 +33,7 @@ RISK_KINDS = (
 )
 """Every `kind` a risk may have, in the order a change lists them."""
 
+_RISK_ORDER = {kind: index for index, kind in enumerate(RISK_KINDS)}
 _IDENTITY = "broadcast_generation_identity"
 
 
@@ -71,8 +73,7 @@ def change_risks(change: Change, known: Callable[[], frozenset[str]]) -> tuple[R
     else:
         urls = []
     risks += _url_risks(urls, known)
-    order = {kind: index for index, kind in enumerate(RISK_KINDS)}
-    return tuple(sorted(risks, key=lambda risk: order[risk.kind]))
+    return tuple(sorted(risks, key=lambda risk: _RISK_ORDER[risk.kind]))
 
 
 def _field_risks(change: FieldChange) -> Iterator[Risk]:
@@ -88,7 +89,7 @@ def _field_risks(change: FieldChange) -> Iterator[Risk]:
     elif change.path == _IDENTITY and before is not True and after is True:
         yield Risk("identity_on", f"{_IDENTITY} turned on: user identities will be sent")
     elif change.path == "regions" and isinstance(after, list):
-        added = sorted(set(after) - set(before if isinstance(before, list) else ["global"]))
+        added = sorted(set(after) - set(before if isinstance(before, list) else REGIONS_DEFAULT))
         if added:
             yield Risk("regions_widened", f"regions widened: {', '.join(added)} added")
 

@@ -18,7 +18,7 @@ from orsync.errors import ApiError, SnapshotError
 from orsync.live import parse_workspace
 from orsync.model import LiveState
 from orsync.sensitive import mask_config
-from orsync.workspaces import WorkspaceInfo
+from orsync.workspaces import WorkspaceInfo, workspace_label
 
 SNAPSHOT_VERSION = 1
 
@@ -67,7 +67,7 @@ def read_snapshot(path: str, workspace_ids: Sequence[str | None]) -> LiveState:
     workspaces = []
     for workspace_id in workspace_ids:
         if workspace_id not in lists:
-            label = f"workspace {workspace_id}" if workspace_id else "the default workspace"
+            label = workspace_label(workspace_id)
             raise SnapshotError(f"{path}: the snapshot has no destinations for {label}")
         try:
             workspaces.append(parse_workspace(workspace_id, lists[workspace_id]))

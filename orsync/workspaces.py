@@ -33,6 +33,11 @@ REFERENCE_FORM = (
 )
 
 
+def workspace_label(workspace_id: str | None) -> str:
+    """How messages name a workspace: `workspace <id>`, or `the default workspace`."""
+    return f"workspace {workspace_id}" if workspace_id else "the default workspace"
+
+
 def is_uuid(text: str) -> bool:
     return bool(_UUID.fullmatch(text))
 
