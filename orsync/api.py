@@ -21,7 +21,7 @@ import itertools
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
@@ -82,6 +82,8 @@ __all__ = [
 ]
 
 _DESTINATIONS = "/observability/destinations"
+_T = TypeVar("_T")
+_R = TypeVar("_R")
 _WORKSPACES = "/workspaces"
 
 
@@ -132,6 +134,11 @@ class ApiClient:
 
     def __exit__(self, *_: object) -> None:
         self.close()
+
+    def each(self, call: Callable[[_T], _R], args: Sequence[_T]) -> list[_R]:
+        """`call` of each of `args`, as many at a time as the client allows; the results in
+        the order of `args`. The first failure, or a Ctrl-C, returns at once."""
+        return run_concurrently(call, args, self._concurrency)
 
     # Destinations -------------------------------------------------------------------------
 

@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from orsync import defaults
 from orsync.errors import ApiError, ConfigError, UsageError
 from orsync.model import DesiredState, WorkspaceConfig
 
@@ -89,22 +88,15 @@ def parse_workspace_info(item: Any, what: str) -> WorkspaceInfo:
 Finder = Callable[[Sequence[str]], Mapping[str, WorkspaceInfo | None]]
 
 
-def find_with_client(
-    client: ApiClient, names: Iterable[str], *, concurrency: int = defaults.CONCURRENCY
-) -> dict[str, WorkspaceInfo | None]:
-    """`GET /workspaces/{name}` for each name, several at a time."""
-    from concurrent.futures import ThreadPoolExecutor
-
+def find_with_client(client: ApiClient, names: Iterable[str]) -> dict[str, WorkspaceInfo | None]:
+    """`GET /workspaces/{name}` for each name, as many at a time as the client allows."""
     unique = list(dict.fromkeys(names))
-    if not unique:
-        return {}
 
     def one(name: str) -> WorkspaceInfo | None:
         item = client.get_workspace(name)
         return None if item is None else parse_workspace_info(item, f"workspace {name!r}")
 
-    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(unique)))) as pool:
-        return dict(zip(unique, pool.map(one, unique), strict=True))
+    return dict(zip(unique, client.each(one, unique), strict=True))
 
 
 def check_reference(name: str, option: str = "--workspace") -> str:
