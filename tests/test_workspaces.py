@@ -11,6 +11,7 @@ from fake_api import DEFAULT_WORKSPACE_ID, MANAGEMENT_KEY, FakeApi
 
 from orsync.api import ApiClient
 from orsync.commands.inputs import ApiSource
+from orsync.commands.plan import run_plan
 from orsync.errors import ApiError
 from orsync.workspaces import WorkspaceInfo, find_with_client, workspace_reference
 
@@ -87,6 +88,22 @@ def test_a_slug_in_the_config_is_resolved_when_live_is_read(
     assert sorted(lookups(spaces)) == ["acme-dev", "acme-prod"]
     listed = {r.query.get("workspace_id") for r in spaces.requests if "destinations" in r.path}
     assert listed == {PROD, DEV}
+
+
+def test_a_plan_looks_slugs_up_and_reads_live_through_one_client(
+    orsync: Orsync, spaces: FakeApi
+) -> None:
+    path = orsync.write_config(slug_config())
+    opened: list[ApiClient] = []
+
+    def open_client() -> ApiClient:
+        opened.append(ApiClient(spaces.base_url, MANAGEMENT_KEY))
+        return opened[-1]
+
+    outcome = run_plan(str(path), ApiSource(open_client))
+    assert [c.name for c in outcome.plan.changes] == ["Hook"]
+    assert sorted(lookups(spaces)) == ["acme-dev", "acme-prod"]
+    assert len(opened) == 1
 
 
 def test_apply_creates_in_the_workspace_a_slug_names(orsync: Orsync, spaces: FakeApi) -> None:

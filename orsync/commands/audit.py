@@ -31,9 +31,10 @@ def run_audit(
         raise UsageError("give --all-workspaces or --workspace, not both")
     desired = load_desired(config_path)
     policy = _policy_of(desired)
-    targets, described = _targets(desired, source, all_workspaces, workspaces)
-    read = _each_once(source.read(targets).workspaces)
-    infos = _describe([workspace_id for workspace_id, _ in read], described, source)
+    with source.session():  # one client for all the calls
+        targets, described = _targets(desired, source, all_workspaces, workspaces)
+        read = _each_once(source.read(targets).workspaces)
+        infos = _describe([workspace_id for workspace_id, _ in read], described, source)
     audited: list[AuditedWorkspace] = []
     violations: list[Violation] = []
     for (workspace_id, current), info in zip(read, infos, strict=True):

@@ -99,13 +99,14 @@ def run_export(
     """Export the live destinations of the chosen workspaces to `output` (None or `-`:
     only return the text, for standard output). `base_url` is named in the header when
     `source` is the API; `now` is the header's clock."""
-    chosen = export_workspaces(config_path, workspaces, source)
-    live = source.read([None if w is None else w.id for w in chosen])
+    with source.session():  # one client for all the calls
+        chosen = export_workspaces(config_path, workspaces, source)
+        live = source.read([None if w is None else w.id for w in chosen])
+        slugs = _slugs(chosen, source) if secrets is SecretsMode.ENV else {}
     if isinstance(source, SnapshotSource):
         origin = snapshot_origin(source.path)
     else:
         origin = api_origin(base_url)
-    slugs = _slugs(chosen, source) if secrets is SecretsMode.ENV else {}
     exported = export_config(live, ExportHeader(now(), origin), secrets, slugs)
     target = None if output in (None, STDOUT) else output
     warnings = (*exported.notes, *verify(exported.text, live, target or "the exported file"))

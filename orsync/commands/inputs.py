@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+import contextlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from orsync import defaults
@@ -65,6 +66,10 @@ class LiveSource(Protocol):
         """Every workspace there is to read."""
         ...
 
+    def session(self) -> contextlib.AbstractContextManager[None]:
+        """Within it, the calls of a command share what they can (one API client)."""
+        ...
+
 
 # Opens a client when one is first needed, so that a bad config is reported before a missing key.
 ClientOpener = Callable[[], "ApiClient"]
@@ -96,29 +101,61 @@ def read_with_progress(
         progress.end()
 
 
+@dataclass
+class _Shared:
+    """The client a source's calls share during a session (None: not opened yet)."""
+
+    open: bool = False
+    client: ApiClient | None = None
+
+
 @dataclass(frozen=True)
 class ApiSource:
-    """The live state as the API lists it now, through a client opened for the read."""
+    """The live state as the API lists it now, through a client opened when first needed:
+    one for each call, or one for all the calls of a `session`."""
 
     open_client: ClientOpener
     progress: Progress | None = None
+    _shared: _Shared = field(default_factory=_Shared, repr=False, compare=False)
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[None]:
+        """Every call within shares one client (one pool, one TLS handshake), closed at the end."""
+        self._shared.open = True
+        try:
+            yield
+        finally:
+            client, self._shared.client = self._shared.client, None
+            self._shared.open = False
+            if client is not None:
+                client.close()
+
+    @contextlib.contextmanager
+    def _client(self) -> Iterator[ApiClient]:
+        if not self._shared.open:
+            with self.open_client() as client:
+                yield client
+            return
+        if self._shared.client is None:
+            self._shared.client = self.open_client()
+        yield self._shared.client
 
     def read(
         self, workspace_ids: Sequence[str | None], arrived: Arrived | None = None
     ) -> LiveState:
-        with self.open_client() as client:
+        with self._client() as client:
             return read_with_progress(client, workspace_ids, self.progress, arrived)
 
     def find_workspaces(self, names: Sequence[str]) -> Mapping[str, WorkspaceInfo | None]:
         from orsync.workspaces import find_with_client
 
-        with self.open_client() as client:
+        with self._client() as client:
             return find_with_client(client, names)
 
     def all_workspaces(self) -> list[WorkspaceInfo]:
         from orsync.workspaces import parse_workspace_info
 
-        with self.open_client() as client:
+        with self._client() as client:
             items = client.list_workspaces()
         return [parse_workspace_info(item, f"workspace {i}") for i, item in enumerate(items)]
 
@@ -128,6 +165,9 @@ class SnapshotSource:
     """The live state saved by `orsync snapshot` (or a raw list response)."""
 
     path: str
+
+    def session(self) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()
 
     def read(
         self, workspace_ids: Sequence[str | None], arrived: Arrived | None = None

@@ -77,18 +77,19 @@ def run_plan(
     from orsync.diff import WorkspacePlan, plan_changes, plan_workspace
     from orsync.safety import safety_problem
 
-    desired = choose_desired(config_path, workspaces, source)
-    entries = {entry.id: entry for entry in desired.workspaces}
-    ahead: list[WorkspacePlan] = []
+    with source.session():  # one client for all the calls
+        desired = choose_desired(config_path, workspaces, source)
+        entries = {entry.id: entry for entry in desired.workspaces}
+        ahead: list[WorkspacePlan] = []
 
-    def arrived(live_workspace: LiveWorkspace) -> None:
-        # Planned while other workspaces are read; plan_changes plans again, in its order,
-        # any workspace whose planning failed here, so errors come as they would after.
-        if live_workspace.id in entries:
-            with contextlib.suppress(OrsyncError):
-                ahead.append(plan_workspace(entries[live_workspace.id], live_workspace))
+        def arrived(live_workspace: LiveWorkspace) -> None:
+            # Planned while other workspaces are read; plan_changes plans again, in its order,
+            # any workspace whose planning failed here, so errors come as they would after.
+            if live_workspace.id in entries:
+                with contextlib.suppress(OrsyncError):
+                    ahead.append(plan_workspace(entries[live_workspace.id], live_workspace))
 
-    live = source.read(desired.live_workspace_ids(), arrived)
+        live = source.read(desired.live_workspace_ids(), arrived)
     plan = plan_changes(desired, live, ahead)
     if not desired.workspaces:
         plan = dataclasses.replace(plan, warnings=(*plan.warnings, _nothing_to_plan(desired)))

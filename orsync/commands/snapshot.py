@@ -45,8 +45,9 @@ def run_snapshot(
     """Read the live state of the chosen workspaces and write it to `output`."""
     from orsync.snapshot import write_snapshot
 
-    workspace_ids, slugs = snapshot_workspaces(config_path, workspaces, source)
-    live = source.read(workspace_ids)
+    with source.session():  # one client for all the calls
+        workspace_ids, slugs = snapshot_workspaces(config_path, workspaces, source)
+        live = source.read(workspace_ids)
     write_snapshot(live, output, slugs)
     count = sum(len(w.destinations) for w in live.workspaces)
     return SnapshotOutcome(output, count, len(workspace_ids))
