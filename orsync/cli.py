@@ -61,8 +61,8 @@ def plan(
         if snapshot is not None:
             click.echo(f"(Planned against the snapshot {snapshot}, not the API.)", err=True)
     click.echo(render_plan(outcome.plan, output_format, color=color), nl=False)
-    if output_format == "text" and outcome.adopt_hint(snapshot):
-        click.echo(outcome.adopt_hint(snapshot))
+    if output_format == "text" and (hint := outcome.adopt_hint(snapshot)):
+        click.echo(hint)
     error = outcome.error()
     if error is not None:
         raise error

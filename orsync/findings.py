@@ -58,12 +58,15 @@ def risk_to_json(risk: Risk) -> dict[str, Any]:
     return {"kind": risk.kind, "message": risk.message}
 
 
+def counted(count: int, noun: str) -> str:
+    """`1 destination`, `3 destinations`."""
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
 def violations_summary(violations: Sequence[Violation]) -> str:
     """`3 policy violations (allowed_hosts, privacy_mode)`."""
-    count = len(violations)
     rules = ", ".join(sorted({v.rule for v in violations}))
-    noun = "policy violation" if count == 1 else "policy violations"
-    return f"{count} {noun} ({rules})"
+    return f"{counted(len(violations), 'policy violation')} ({rules})"
 
 
 @dataclass(frozen=True)

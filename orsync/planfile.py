@@ -15,7 +15,7 @@ from typing import Any
 
 from orsync.atomic import write_text_atomically
 from orsync.errors import PlanFileError, StalePlanError
-from orsync.plan import Plan, plan_to_json
+from orsync.plan import Plan, change_to_json, plan_to_json
 
 PLAN_FILE_VERSION = 1
 
@@ -107,7 +107,8 @@ def check_fresh(saved: SavedPlan, path: str, current: Plan) -> None:
             f"saved plan is stale: the live destinations changed since {path} was made; "
             "run `orsync plan --out` again"
         )
-    if _actions(plan_to_json(current)["changes"]) != _actions(saved.plan.get("changes")):
+    now = [change_to_json(change) for change in current.changes]
+    if _actions(now) != _actions(saved.plan.get("changes")):
         raise StalePlanError(
             f"saved plan is stale: the config now gives a different plan than {path} "
             "(an environment variable changed?); run `orsync plan --out` again"

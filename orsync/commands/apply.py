@@ -15,11 +15,11 @@ from orsync.apply import ApplyReport, actionable, apply_plan
 from orsync.commands.inputs import (
     ClientOpener,
     Progress,
-    counted,
     load_desired,
     read_with_progress,
 )
 from orsync.errors import EXIT_DRIFT, EXIT_OK, ApplyError
+from orsync.findings import counted
 from orsync.plan import Plan
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from orsync import defaults
-from orsync.commands.inputs import LiveSource, SnapshotSource, choose_desired, counted
+from orsync.commands.inputs import LiveSource, SnapshotSource, choose_desired
 from orsync.errors import ExportError, OrsyncError
 from orsync.export import (
     ExportedConfig,
@@ -22,6 +22,7 @@ from orsync.export import (
     snapshot_origin,
 )
 from orsync.export_secrets import SecretsMode
+from orsync.findings import counted
 from orsync.model import LiveState
 from orsync.workspaces import WorkspaceInfo
 

@@ -199,8 +199,3 @@ def choose_desired(config_path: str, workspaces: Sequence[str], source: LiveSour
     from orsync.workspaces import choose_workspaces
 
     return choose_workspaces(load_desired(config_path), workspaces, source.find_workspaces)
-
-
-def counted(count: int, noun: str) -> str:
-    """`1 destination`, `3 destinations`."""
-    return f"{count} {noun}" + ("" if count == 1 else "s")

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from orsync import defaults
-from orsync.commands.inputs import LiveSource, choose_desired, counted
+from orsync.commands.inputs import LiveSource, choose_desired
 from orsync.errors import (
     EXIT_DRIFT,
     EXIT_OK,
@@ -18,7 +18,7 @@ from orsync.errors import (
     PolicyError,
     SafetyError,
 )
-from orsync.findings import violations_summary
+from orsync.findings import counted, violations_summary
 from orsync.model import DesiredState, LiveState, LiveWorkspace
 from orsync.plan import Action, Plan
 

@@ -6,7 +6,8 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from orsync.commands.inputs import LiveSource, choose_desired, counted
+from orsync.commands.inputs import LiveSource, choose_desired
+from orsync.findings import counted
 from orsync.workspaces import find_named
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from orsync.commands.inputs import counted, load_desired
+from orsync.commands.inputs import load_desired
 from orsync.errors import OrsyncError, PolicyError
-from orsync.findings import Violation, violations_summary
+from orsync.findings import Violation, counted, violations_summary
 from orsync.model import DesiredState
 
 

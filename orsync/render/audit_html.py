@@ -3,8 +3,8 @@ a tile per workspace, clean or with violations, then the violations and the warn
 
 from __future__ import annotations
 
-from orsync.findings import AuditedWorkspace, AuditReport, violations_summary
-from orsync.render.html_page import Tile, counted, render_page, violation_rows
+from orsync.findings import AuditedWorkspace, AuditReport, counted, violations_summary
+from orsync.render.html_page import Tile, render_page, violation_rows
 
 
 def render_audit_html(report: AuditReport, *, color: bool = False) -> str:

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from orsync.findings import counted
 from orsync.plan import Change, Plan
-from orsync.render.html_page import Tile, counted, render_page, violation_rows
+from orsync.render.html_page import Tile, render_page, violation_rows
 from orsync.render.text import summary_line, verb
 from orsync.render.values import change_facts, change_rows, show_value, workspace_label
 

@@ -62,10 +62,6 @@ def render_page(template: str, **context: Any) -> str:
     return page.render(status_text=STATUS_TEXT, **context) + "\n"
 
 
-def counted(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
-
-
 def violation_rows(violations: Sequence[Violation]) -> list[ViolationRow]:
     return [
         ViolationRow(

@@ -19,10 +19,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from orsync import defaults
-from orsync.findings import Violation, violations_summary
+from orsync.findings import Violation, counted, violations_summary
 from orsync.plan import Action, Change, Plan
 from orsync.render.text import summary_line
-from orsync.render.values import field_rows, show_single, worth_showing_when_removed
+from orsync.render.values import change_rows
 from orsync.sensitive import redact
 
 GITHUB_COMMENT_LIMIT = 65_536
@@ -202,14 +202,10 @@ def _field_table(change: Change) -> Iterator[str]:
 
 
 def _field_rows(change: Change) -> Iterator[tuple[str, str]]:
-    for field in change.fields:
-        if change.action is Action.CREATE:
-            yield field.path, f"+ {show_single(field, field.after)}"
-        elif change.action in (Action.UPDATE, Action.REPLACE):
-            for mark, path, text in field_rows(field):
-                yield path, text if mark == "~" else f"{mark} {text}"
-        elif worth_showing_when_removed(field):
-            yield field.path, show_single(field, field.before)
+    """The text plan's rows as `(path, text)`: a change shown as is, an addition or removal
+    marked `+` or `-`."""
+    for mark, path, text in change_rows(change):
+        yield path, text if mark in ("~", " ") else f"{mark} {text}"
 
 
 # The size limit ----------------------------------------------------------------------------
@@ -295,17 +291,17 @@ class _Comment:
         details, warnings = len(self.details.items), len(self.warnings.items)
         cut = []
         if kept.table == 0 < rows:
-            cut.append(f"the table of {_count(rows, 'change')} left out")
+            cut.append(f"the table of {counted(rows, 'change')} left out")
         elif kept.table < rows:
             cut.append(f"the table lists the first {kept.table} of {rows} changes")
         if kept.violations < violations:
             left_out = violations - kept.violations
-            cut.append(f"{left_out} of {_count(violations, 'policy violation')} left out")
+            cut.append(f"{left_out} of {counted(violations, 'policy violation')} left out")
         if kept.details < details:
-            cut.append(f"details of {_count(details - kept.details, 'destination')} left out")
+            cut.append(f"details of {counted(details - kept.details, 'destination')} left out")
         if kept.warnings < warnings:
             left_out = warnings - kept.warnings
-            cut.append(f"{left_out} of {_count(warnings, 'warning')} left out")
+            cut.append(f"{left_out} of {counted(warnings, 'warning')} left out")
         return (
             f"> **Shortened**: {'; '.join(cut)}: the comment would pass GitHub's "
             f"{GITHUB_COMMENT_LIMIT:,}-character limit; run `orsync plan` for the whole plan.\n\n"
@@ -315,7 +311,3 @@ class _Comment:
         """What to keep for a note at least as long as any `note`: the same parts, the
         longest numbers."""
         return _Kept(max(len(self.table.items) - 1, 0), 0, 0, 0)
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
