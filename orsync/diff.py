@@ -81,7 +81,7 @@ class WorkspacePlan:
 def plan_workspace(workspace: WorkspaceConfig, live: LiveWorkspace) -> WorkspacePlan:
     """Plan one workspace entry against its live destinations."""
     # The default workspace's id is not in the config, but live items carry it.
-    workspace_id = workspace.id or next((d.workspace_id for d in live.destinations), None)
+    workspace_id = workspace.id or live.known_id
     notes = _Findings()
     found, same = _plan_workspace(workspace, live, workspace_id, notes)
     return WorkspacePlan(workspace, live, workspace_id, with_risks(found, live), tuple(same), notes)

@@ -108,7 +108,7 @@ def _distinct_workspaces(
     for workspace in workspaces:
         by_id.setdefault(workspace.id, workspace)
     default = by_id.get(None)
-    default_id = _default_workspace_id(default) if default is not None else None
+    default_id = default.known_id if default is not None else None
     if default_id is not None and default_id in by_id:
         notes.append(
             f"the key's default workspace is {default_id}, also asked for by its id: "
@@ -118,15 +118,10 @@ def _distinct_workspaces(
     return sorted(by_id.values(), key=lambda w: (w.id is not None, w.id or ""))
 
 
-def _default_workspace_id(workspace: LiveWorkspace) -> str | None:
-    """The id of the key's default workspace, as its destinations carry it (None: empty)."""
-    return next((d.workspace_id for d in workspace.destinations if d.workspace_id), None)
-
-
 def _workspace_lines(workspace: LiveWorkspace, writer: SecretWriter, notes: list[str]) -> list[str]:
     lines: list[str] = []
     if workspace.id is None:
-        known = _default_workspace_id(workspace)
+        known = workspace.known_id
         lines += comment_lines(f"the key's default workspace{f' ({known})' if known else ''}", 2)
         opening = "  - destinations:"
     else:

@@ -191,6 +191,12 @@ class LiveWorkspace:
     # What reading it found that the plan should say (a listing shorter than total_count).
     warnings: tuple[str, ...] = ()
 
+    @property
+    def known_id(self) -> str | None:
+        """The workspace's id: its own, or for the key's default workspace (`id` None) the one
+        its destinations carry (None when it has none)."""
+        return self.id or next((d.workspace_id for d in self.destinations if d.workspace_id), None)
+
 
 @dataclass(frozen=True)
 class LiveState:

@@ -312,7 +312,7 @@ def plan_violations(desired: DesiredState, live: LiveState) -> list[Violation]:
         current = live.workspace(entry.id)
         if current is None:
             continue
-        workspace_id = entry.id or next((d.workspace_id for d in current.destinations), None)
+        workspace_id = entry.id or current.known_id
         subjects = _applied_workspace(entry, current, workspace_id)
         label = workspace_label(workspace_id, entry.slug)
         found += workspace_violations(desired.policy, label, workspace_id, subjects)
@@ -339,6 +339,6 @@ def _applied_workspace(
 
 def live_violations(policy: Policy, current: LiveWorkspace, label: str) -> list[Violation]:
     """Live alone (`audit`): every live destination of the workspace as it is."""
-    workspace_id = current.id or next((d.workspace_id for d in current.destinations), None)
+    workspace_id = current.known_id
     subjects = [live_subject(d, workspace_id) for d in current.destinations]
     return workspace_violations(policy, label, workspace_id, subjects)

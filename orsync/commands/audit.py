@@ -121,14 +121,9 @@ def _each_once(
     seen: set[str] = set()
     kept: list[tuple[str | None, LiveWorkspace]] = []
     for current in workspaces:
-        workspace_id = current.id or _id_from_items(current)
+        workspace_id = current.known_id
         if workspace_id is None or workspace_id not in seen:
             kept.append((workspace_id, current))
         if workspace_id is not None:
             seen.add(workspace_id)
     return kept
-
-
-def _id_from_items(workspace: LiveWorkspace) -> str | None:
-    """The default workspace's id, known from its destinations (None when it has none)."""
-    return next((d.workspace_id for d in workspace.destinations), None)
