@@ -29,7 +29,7 @@ from orsync.model import (
 )
 from orsync.normalize import align_header_names, normalize_field, normalize_value
 from orsync.plan import Action, Change, FieldChange, Plan
-from orsync.policy import with_violations
+from orsync.policy import plan_violations
 from orsync.risks import with_risks
 from orsync.sensitive import flatten_config, has_secret
 
@@ -114,17 +114,19 @@ def plan_changes(
         changes.extend(part.changes)
         unchanged.extend(part.unchanged)
         workspace_ids.append(part.workspace_id)
-    plan = Plan(
+    # The policy's violations of what apply would leave (None: the config has no policy).
+    violations = None if desired.policy is None else tuple(plan_violations(desired, live))
+    return Plan(
         changes=tuple(changes),
         unchanged=len(unchanged),
         warnings=tuple(notes.warnings),
         live=live,
         config_path=desired.path,
         unverified=tuple(notes.unverified),
+        violations=violations,
         workspaces=tuple(workspace_ids),
         unchanged_destinations=tuple(unchanged),
     )
-    return with_violations(plan, desired, live)
 
 
 def _plan_workspace(

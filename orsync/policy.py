@@ -17,7 +17,6 @@ its key, never in full: it may carry credentials.
 
 from __future__ import annotations
 
-import dataclasses
 import fnmatch
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -39,7 +38,6 @@ from orsync.model import (
     UnmanagedPolicy,
     WorkspaceConfig,
 )
-from orsync.plan import Plan
 from orsync.sensitive import secrets_in
 
 
@@ -317,13 +315,6 @@ def plan_violations(desired: DesiredState, live: LiveState) -> list[Violation]:
         label = workspace_label(workspace_id, entry.slug)
         found += workspace_violations(desired.policy, label, workspace_id, subjects)
     return found
-
-
-def with_violations(plan: Plan, desired: DesiredState, live: LiveState) -> Plan:
-    """The plan with the violations of what apply would leave; as it is without a policy."""
-    if desired.policy is None:
-        return plan
-    return dataclasses.replace(plan, violations=tuple(plan_violations(desired, live)))
 
 
 def _applied_workspace(

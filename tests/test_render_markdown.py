@@ -21,7 +21,6 @@ from orsync.diff import plan_changes
 from orsync.live import parse_workspace
 from orsync.model import LiveState, Policy, Secret, SecretOrigin, Source, UnmanagedPolicy
 from orsync.plan import Plan
-from orsync.policy import with_violations
 from orsync.render.markdown import render_markdown
 from orsync.render.text import render_text
 
@@ -134,7 +133,7 @@ def violated_plan(strays: int) -> Plan:
         for i in range(strays)
     ]
     live = LiveState((parse_workspace(None, items),))
-    return with_violations(plan_changes(desired, live), desired, live)
+    return plan_changes(desired, live)
 
 
 def violation_rows(markdown: str) -> list[list[str]]:
