@@ -155,11 +155,17 @@ class _Entry:
 
     live: LiveDestination
     name: str
-    pinned: bool = False
-    # Why it is pinned by `id`, for the comment above it.
+    # Why it is pinned by `id`, for the comment above it ("": it is matched by name).
     reason: str = ""
-    # The file's name is not the live one: not compared, never applied.
-    ignore_name: bool = False
+
+    @property
+    def pinned(self) -> bool:
+        return bool(self.reason)
+
+    @property
+    def ignore_name(self) -> bool:
+        """The file's name is not the live one: not compared, never applied."""
+        return self.name != self.live.name
 
 
 def _usable_name(name: str | None) -> str | None:
@@ -173,22 +179,20 @@ def _entries(destinations: Sequence[LiveDestination]) -> list[_Entry]:
     counts = Counter(_usable_name(d.name) for d in ordered)
     taken = {name for name in counts if name is not None}
     entries: list[_Entry] = []
+    written: set[str] = set()  # shared names written once already
     for live in ordered:
         name = _usable_name(live.name)
         if name is None:
             own = _fresh_name(f"(unnamed {live.type} {live.id[:8]})", taken)
-            reason = "no name live: the name below is this file's own"
-            entries.append(_Entry(live, own, True, reason, ignore_name=True))
+            entries.append(_Entry(live, own, "no name live: the name below is this file's own"))
         elif counts[name] > 1:
             reason = f"{counts[name]} live destinations are named {name!r}"
-            first = all(e.live.name != name for e in entries)
-            if first:
-                entries.append(_Entry(live, name, True, reason))
+            if name not in written:
+                written.add(name)
+                entries.append(_Entry(live, name, reason))
             else:
                 own = _fresh_name(name, taken)
-                entries.append(
-                    _Entry(live, own, True, f"{reason}; this name is the file's own", True)
-                )
+                entries.append(_Entry(live, own, f"{reason}; this name is the file's own"))
         else:
             entries.append(_Entry(live, name))
     return entries

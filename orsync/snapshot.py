@@ -76,22 +76,22 @@ def read_snapshot(path: str, workspace_ids: Sequence[str | None]) -> LiveState:
     return LiveState(tuple(workspaces))
 
 
-def snapshot_workspace_ids(path: str) -> list[str | None]:
-    """Every workspace a snapshot holds (None: the key's default one), in the file's order."""
-    return list(_workspace_lists(_load_json(path), path))
+def snapshot_workspaces(path: str) -> list[WorkspaceInfo | None]:
+    """Every workspace a snapshot holds, in the file's order, with its slug where saved
+    (None: the key's default one)."""
+    document = _load_json(path)
+    ids = list(_workspace_lists(document, path))
+    entries = document.get("workspaces", []) if isinstance(document, dict) else []
+    slugs = {e.get("workspace_id"): e.get("slug") for e in entries if isinstance(e, dict)}
+    return [
+        None if i is None else WorkspaceInfo(i, s if isinstance(s := slugs.get(i), str) else None)
+        for i in ids
+    ]
 
 
 def workspaces_in_snapshot(path: str) -> list[WorkspaceInfo]:
     """The workspaces a snapshot holds by UUID (the default workspace's entry has none)."""
-    document = _load_json(path)
-    _workspace_lists(document, path)
-    entries = document.get("workspaces", []) if isinstance(document, dict) else []
-    found = []
-    for entry in entries:
-        workspace_id, slug = entry.get("workspace_id"), entry.get("slug")
-        if workspace_id is not None:
-            found.append(WorkspaceInfo(workspace_id, slug if isinstance(slug, str) else None))
-    return found
+    return [w for w in snapshot_workspaces(path) if w is not None]
 
 
 def find_snapshot_workspaces(path: str, names: Sequence[str]) -> dict[str, WorkspaceInfo | None]:

@@ -79,11 +79,9 @@ def export_workspaces(
         if entries:  # a config of only a policy declares none
             return [None if w.id is None else WorkspaceInfo(w.id, w.slug) for w in entries]
     if isinstance(source, SnapshotSource):
-        from orsync.snapshot import snapshot_workspace_ids
+        from orsync.snapshot import snapshot_workspaces
 
-        return [
-            None if i is None else WorkspaceInfo(i) for i in snapshot_workspace_ids(source.path)
-        ]
+        return snapshot_workspaces(source.path)
     return [None]
 
 
