@@ -38,7 +38,6 @@ from orsync.answers import (
     tries_text,
 )
 from orsync.api_settings import (
-    MAX_TIMEOUT,
     check_base_url,
     check_concurrency,
     check_timeout,
@@ -69,7 +68,6 @@ from orsync.transport import (
 from orsync.workspaces import workspace_label
 
 __all__ = [
-    "MAX_TIMEOUT",
     "PAGE_LIMIT",
     "ApiClient",
     "Listing",
@@ -78,7 +76,6 @@ __all__ = [
     "check_concurrency",
     "check_timeout",
     "read_api_key",
-    "run_concurrently",
 ]
 
 _DESTINATIONS = "/observability/destinations"
@@ -289,15 +286,16 @@ class ApiClient:
         params: dict[str, str | int] = {"offset": offset, "limit": PAGE_LIMIT}
         if workspace_id is not None:
             params["workspace_id"] = workspace_id
-        response = self._send("GET", _DESTINATIONS, params=params, allow={400, 404})
-        if response.status_code in (400, 404) and workspace_id is not None:
+        # A workspace that is not there, or not the key's, is named as such; any other 4xx is
+        # the usual error.
+        missing = frozenset({400, 404}) if workspace_id is not None else frozenset()
+        response = self._send("GET", _DESTINATIONS, params=params, allow=missing)
+        if response.status_code in missing:
             raise ApiError(
                 f"workspace {workspace_id} was not found, or the key cannot see it "
                 f"(the API answered {response.status_code}: {error_message(response)})",
                 status=response.status_code,
             )
-        if response.status_code >= 400:
-            raise self._failure(response, "GET", _DESTINATIONS)
         data, total = page_of(json_body(response), "destinations")
         if total < 0:
             raise ApiError(f"unexpected API answer: total_count is {total}")

@@ -163,9 +163,7 @@ class _Shape:
         return value
 
     def boolean(self, key: str) -> bool:
-        value = self.item.get(key)
-        if value is None:
-            value = _OPTIONAL_FIELDS.get(key)
+        value = self.optional(key)
         if not isinstance(value, bool):
             raise self.fail(f"`{key}` is not true or false")
         return value
