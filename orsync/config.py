@@ -167,12 +167,14 @@ class _DestinationChecker:
     """Checks destination lists, remembering what must be unique across the file."""
 
     def __init__(self, defaults: Mapping[str, Any]) -> None:
-        self.defaults = defaults
         self.pinned_lines: dict[str, int] = {}
         # What a destination that leaves a field out gets: `defaults`, else the API default.
+        # `regions` has none of the API's: it is compared only where the file declares it.
         self.fallbacks = {
             key: defaults.get(key, api_default) for key, api_default in types.FIELD_DEFAULTS.items()
         }
+        if "regions" in defaults:
+            self.fallbacks["regions"] = defaults["regions"]
 
     def check_list(
         self, node: ConfigNode, workspace_id: str | None
@@ -229,14 +231,9 @@ class _DestinationChecker:
             key: declared[key] if key in declared else _unshared(fallback)
             for key, fallback in self.fallbacks.items()
         }
-        if "regions" in declared or "regions" in self.defaults:
-            fields["regions"] = self.pick("regions", declared, None)
+        if "regions" in declared:
+            fields["regions"] = declared["regions"]
         return fields
-
-    def pick(self, key: str, declared: Mapping[str, Any], api_default: Any) -> Any:
-        if key in declared:
-            return declared[key]
-        return _unshared(self.defaults.get(key, api_default))
 
 
 def _unshared(value: Any) -> Any:
