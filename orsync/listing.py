@@ -38,25 +38,28 @@ class ListingRead:
     items: list[dict[str, Any]] = field(default_factory=list)
     ids: list[str] = field(default_factory=list)
     totals: list[int] = field(default_factory=list)
-    pages: int = 0
+    # The distinct ids among `ids`.
+    seen: set[str] = field(default_factory=set)
     ended: bool = False  # an empty page, or a short one completing total_count: it is over
     stalled: bool = False  # a page held no destination not already listed
     problem: str | None = None
 
+    @property
+    def pages(self) -> int:
+        return len(self.totals)
+
     def add(self, page: list[Any], total: int) -> None:
-        self.pages += 1
         if self.totals and total != self.totals[0]:
             self.problem = f"total_count went from {self.totals[0]} to {total}"
         self.totals.append(total)
-        seen = set(self.ids)
         new = 0
         for item in page:
             ident = item["id"]  # checked by _list_page
-            if ident in seen:
+            if ident in self.seen:
                 self.problem = f"destination {ident} was listed twice"
             else:
                 new += 1
-                seen.add(ident)
+                self.seen.add(ident)
             self.ids.append(ident)
             self.items.append(item)
         if page and not new:
@@ -91,7 +94,7 @@ class ListingRead:
         return unique
 
     def warnings(self, label: str) -> tuple[str, ...]:
-        total, listed = self.totals[0], len(set(self.ids))
+        total, listed = self.totals[0], len(self.seen)
         if total <= listed:
             return ()
         return (
