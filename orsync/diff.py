@@ -201,10 +201,18 @@ def _change(
 
 
 def _create_fields(desired: DesiredDestination) -> Iterator[FieldChange]:
-    for name, value in desired.fields.items():
-        yield FieldChange(name, None, value)
-    for path, value in flatten_config(desired.config):
-        yield FieldChange(path, None, value, has_secret(value))
+    for path, value, sensitive in _values(desired.fields, desired.config):
+        yield FieldChange(path, None, value, sensitive)
+
+
+def _values(
+    fields: Mapping[str, Any], config: Mapping[str, Any]
+) -> Iterator[tuple[str, Any, bool]]:
+    """`(path, value, sensitive)` of each field and each config leaf of a destination."""
+    for name, value in fields.items():
+        yield name, value, False
+    for path, value in flatten_config(config):
+        yield path, value, has_secret(value)
 
 
 def _compare_fields(
@@ -338,41 +346,37 @@ def _ignored(path: str, ignore: Iterable[str]) -> bool:
 
 def _removal_fields(current: LiveDestination) -> tuple[FieldChange, ...]:
     """What a reviewer sees of a destination to be removed or reported: its live values."""
-    fields = [FieldChange(name, value, None) for name, value in current.fields.items()]
-    fields += [
-        FieldChange(path, value, None, has_secret(value))
-        for path, value in flatten_config(current.config)
-    ]
-    return tuple(fields)
+    values = _values(current.fields, current.config)
+    return tuple(FieldChange(path, value, None, sensitive) for path, value, sensitive in values)
 
 
 def _unclaimed(current: LiveDestination, policy: UnmanagedPolicy) -> Change | None:
     """A live destination no declaration claims: deleted, reported or ignored, by policy."""
     if policy is UnmanagedPolicy.IGNORE:
         return None
+    action = Action.DELETE if policy is UnmanagedPolicy.DELETE else Action.UNMANAGED
+    return _removal(action, current)
+
+
+def _superseded(desired: DesiredDestination, old: LiveDestination) -> Change:
+    """The old half of a replace that stopped before deleting it: delete it now."""
+    return _removal(Action.DELETE, old, desired)
+
+
+def _removal(
+    action: Action, current: LiveDestination, desired: DesiredDestination | None = None
+) -> Change:
+    """A live destination to delete or report, shown by its live values; `desired` is the
+    declaration it is the old half of, if any (its source and `protect` go with it)."""
     return Change(
-        action=Action.DELETE if policy is UnmanagedPolicy.DELETE else Action.UNMANAGED,
+        action=action,
         workspace_id=current.workspace_id,
         name=current.name,
         type=current.type,
         id=current.id,
         fields=_removal_fields(current),
+        source=None if desired is None else str(desired.source),
+        protect=desired is not None and desired.protect,
         live=current,
         live_updated_at=current.updated_at,
-    )
-
-
-def _superseded(desired: DesiredDestination, old: LiveDestination) -> Change:
-    """The old half of a replace that stopped before deleting it: delete it now."""
-    return Change(
-        action=Action.DELETE,
-        workspace_id=old.workspace_id,
-        name=old.name,
-        type=old.type,
-        id=old.id,
-        fields=_removal_fields(old),
-        source=str(desired.source),
-        protect=desired.protect,
-        live=old,
-        live_updated_at=old.updated_at,
     )
