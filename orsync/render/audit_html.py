@@ -7,7 +7,7 @@ from orsync.findings import AuditedWorkspace, AuditReport, counted, violations_s
 from orsync.render.html_page import Tile, render_page, violation_rows
 
 
-def render_audit_html(report: AuditReport, *, color: bool = False) -> str:
+def render_audit_html(report: AuditReport) -> str:
     """The page; `color` is not used."""
     total = sum(w.destinations for w in report.workspaces)
     summary = (

@@ -7,6 +7,6 @@ import json
 from orsync.findings import AuditReport, audit_to_json
 
 
-def render_audit_json(report: AuditReport, *, color: bool = False) -> str:
+def render_audit_json(report: AuditReport) -> str:
     """The document; `color` is not used (JSON has none)."""
     return json.dumps(audit_to_json(report), indent=2) + "\n"

@@ -10,7 +10,7 @@ from orsync.findings import AuditReport
 from orsync.render.junit_xml import JUnitReport
 
 
-def render_audit_junit(report: AuditReport, *, color: bool = False) -> str:
+def render_audit_junit(report: AuditReport) -> str:
     """The document; `color` is not used."""
     junit = JUnitReport("orsync audit")
     for workspace in report.workspaces:
