@@ -17,9 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from orsync.findings import DestinationRef, Violation
-from orsync.render.values import show_value, workspace_label
-
-_LINE_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+from orsync.render.values import LINE_ESCAPES, escaped, show_value, workspace_label
 
 
 @dataclass(frozen=True)
@@ -202,13 +200,10 @@ def xml_text(text: str, *, one_line: bool = False) -> str:
 
 
 def _xml_char(char: str, one_line: bool) -> str:
-    if char in _LINE_ESCAPES and (one_line or char == "\r"):
+    if char in LINE_ESCAPES and (one_line or char == "\r"):
         # A parser reads `\r\n` in text as `\n`: shown, so that what is read is what was sent.
-        return _LINE_ESCAPES[char]
-    if _allowed(ord(char)):
-        return char
-    code = ord(char)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+        return LINE_ESCAPES[char]
+    return char if _allowed(ord(char)) else escaped(char)
 
 
 def _allowed(code: int) -> bool:

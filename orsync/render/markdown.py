@@ -22,7 +22,7 @@ from orsync import defaults
 from orsync.findings import Violation, counted, violations_summary
 from orsync.plan import Action, Change, Plan
 from orsync.render.text import summary_line
-from orsync.render.values import change_rows
+from orsync.render.values import LINE_ESCAPES, change_rows, escaped
 from orsync.sensitive import redact
 
 GITHUB_COMMENT_LIMIT = 65_536
@@ -41,7 +41,6 @@ _NOT_FIELDS = {
 }
 # Characters that would end a line, or reorder what a reviewer reads (bidirectional controls).
 _BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
 def render_markdown(plan: Plan, *, limit: int = defaults.MARKDOWN_LIMIT) -> str:
@@ -74,11 +73,10 @@ def _visible(text: str) -> str:
 
 
 def _visible_char(char: str) -> str:
-    if char in _SHORT_ESCAPES:
-        return _SHORT_ESCAPES[char]
+    if char in LINE_ESCAPES:
+        return LINE_ESCAPES[char]
     if char in _BIDI or unicodedata.category(char) in ("Cc", "Zl", "Zp"):
-        code = ord(char)
-        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+        return escaped(char)
     return char
 
 

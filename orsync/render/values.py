@@ -35,6 +35,16 @@ def show_single(change: FieldChange, value: Any) -> str:
     return show_value(value)
 
 
+# Line breaks and tabs, written as escapes where a real one would end what holds them.
+LINE_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def escaped(char: str) -> str:
+    """A character written visibly as its code: `\\x01`, `\\u202e`."""
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
 def workspace_label(workspace_id: str | None) -> str:
     return f"workspace {workspace_id}" if workspace_id else "default workspace"
 
