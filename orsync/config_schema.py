@@ -43,6 +43,7 @@ from orsync.config_schema_values import (
     filter_rule,
     filter_rules,
     open_list,
+    record,
     ref,
     text_matching,
 )
@@ -203,12 +204,7 @@ def _workspace() -> Schema:
             {"type": "array", "items": ref("destination")},
         ),
     }
-    return {
-        "type": "object",
-        "properties": _properties(WORKSPACE_KEYS, schemas),
-        "required": ["destinations"],
-        "additionalProperties": False,
-    }
+    return record(_properties(WORKSPACE_KEYS, schemas), ["destinations"])
 
 
 def _destination() -> Schema:
@@ -240,10 +236,7 @@ def _destination() -> Schema:
         ),
     }
     return {
-        "type": "object",
-        "properties": _properties(DESTINATION_KEYS, schemas),
-        "required": ["name", "type"],
-        "additionalProperties": False,
+        **record(_properties(DESTINATION_KEYS, schemas), ["name", "type"]),
         "allOf": [_when_type(name, kind) for name, kind in types.TYPES.items()],
     }
 
@@ -302,20 +295,18 @@ def _known_config(kind: types.DestinationType) -> Schema:
 
 
 def _config_value(spec: types.ConfigKey) -> Schema:
-    notes = ["Required by the API." if spec.required else ""]
+    notes = ["Required by the API."] if spec.required else []
     if spec.server_made:
         notes.append("Made by the server: compared when declared, never sent.")
     if spec.secret:
-        return described(" ".join([*notes, SECRET_FORMS]).strip(), ref("secret"))
+        return described(" ".join([*notes, SECRET_FORMS]), ref("secret"))
     if spec.values:
-        schema = closed_list(
-            spec.values, " ".join([*notes, "A value the API keeps closed"]).strip()
-        )
+        schema = closed_list(spec.values, " ".join([*notes, "A value the API keeps closed"]))
     else:
         # A single value; a non-secret value from `${VAR}` is still kept hidden, as a secret.
         schema = {"anyOf": [ref("text"), {"type": ["number", "boolean", "null"]}]}
-        if any(notes):
-            schema = described(" ".join(notes).strip(), schema)
+        if notes:
+            schema = described(" ".join(notes), schema)
     if spec.has_default:
         schema["default"] = spec.default
     return schema
