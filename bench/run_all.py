@@ -62,11 +62,9 @@ RUN_TIMEOUT = 300
 class Run:
     """One process: wall time, CPU time (user + system) and peak resident memory."""
 
-    code: int
     wall: float
     cpu: float
     max_rss_mb: float
-    stderr: str
 
 
 @dataclass(frozen=True)
@@ -165,19 +163,15 @@ def measure(command: Sequence[str], env: dict[str, str] | None, cwd: Path) -> Ru
         stderr = err.read().decode("utf-8", "replace")
     if process.returncode not in (0, 2):
         raise RuntimeError(f"{' '.join(command[2:])} failed ({process.returncode}): {stderr}")
-    return Run(
-        process.returncode, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, stderr
-    )
+    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
 
 
 def median_run(runs: list[Run]) -> Run:
     """Each figure's median over the runs (they need not come from one run)."""
     return Run(
-        runs[-1].code,
         statistics.median(r.wall for r in runs),
         statistics.median(r.cpu for r in runs),
         statistics.median(r.max_rss_mb for r in runs),
-        runs[-1].stderr,
     )
 
 
@@ -291,10 +285,10 @@ def bench_paging(program: Program, scratch: Path, repeat: int) -> None:
     settings: list[tuple[str, list[str]]] = [("default concurrency", [])]
     if program.has_concurrency:
         settings.append(("--concurrency 1 (baseline)", ["--concurrency", "1"]))
+    fake_args = ("--destinations", str(destinations), "--max-page-size", "100")
     for label, extra in settings:
         walls = {}
         for latency in (LATENCY, 0.0):
-            fake_args = ("--destinations", str(destinations), "--max-page-size", "100")
             with fake_api(*fake_args, "--latency", str(latency)) as fake:
                 env = {"ORSYNC_BASE_URL": fake.base_url}
                 walls[latency] = median_run(
