@@ -13,7 +13,13 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from orsync import defaults
-from orsync.create_check import LiveNames, NameTakenError, OutcomeUnknownError, create_once
+from orsync.create_check import (
+    CreatingApi,
+    LiveNames,
+    NameTakenError,
+    OutcomeUnknownError,
+    create_once,
+)
 from orsync.errors import ApiError, ApplyError, OrsyncError
 from orsync.plan import Action, Change, Plan
 from orsync.request_bodies import update_body
@@ -22,11 +28,9 @@ from orsync.sensitive import redact
 _ORDER = (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE)
 
 
-class DestinationsApi(Protocol):
-    """What apply needs of the API client."""
+class DestinationsApi(CreatingApi, Protocol):
+    """What apply needs of the API client: what creating needs, and more."""
 
-    def list_destinations(self, workspace_id: str | None = None) -> list[dict[str, Any]]: ...
-    def create_destination(self, body: Mapping[str, Any]) -> dict[str, Any]: ...
     def update_destination(
         self, destination_id: str, body: Mapping[str, Any]
     ) -> dict[str, Any]: ...

@@ -107,8 +107,9 @@ def plan_changes(
         if live_workspace is None:
             label = workspace.id or "the default workspace"
             raise PlanningError(f"the live state has no destinations list for {label}")
+        # By id: a part keeps its entry alive, so no other entry can have that id.
         part = parts.get(id(workspace))
-        if part is None or part.config is not workspace or part.live is not live_workspace:
+        if part is None or part.live is not live_workspace:
             part = plan_workspace(workspace, live_workspace)
         notes.take(part.notes)
         changes.extend(part.changes)
@@ -164,14 +165,15 @@ def _compare(
         fields = list(_create_fields(desired))
         return _change(Action.CREATE, desired, None, fields, workspace_id), _Findings()
     findings = _Findings()
-    if current.type != desired.type:
+    replace = current.type != desired.type
+    if replace:
         findings.differ("type", current.type, desired.type)
     if desired.id is not None and current.name != desired.name:
         findings.differ("name", current.name, desired.name)
     _compare_fields(desired, current, findings)
     _compare_config(desired, current, findings)
     kept = [f for f in findings.fields if not _ignored(f.path, desired.ignore)]
-    if current.type != desired.type:
+    if replace:
         return _change(Action.REPLACE, desired, current, kept, workspace_id), findings
     if not kept:
         return None, findings
@@ -235,7 +237,11 @@ def _compare_config(
             # A value from `${VAR}` at a key that is not secret still counts by its value.
             value = wanted.value if isinstance(wanted, Secret) and wanted.known else wanted
             has_default, default = documented_default(desired.type, key)
-            if has_default and not has_secret(value) and _same(value, default):
+            if (
+                has_default
+                and not has_secret(value)
+                and normalize_value(value) == normalize_value(default)
+            ):
                 continue
         actual = current.config.get(key)
         if key == HEADERS_KEY:
@@ -254,10 +260,6 @@ def _compare_undeclared(key: str, wanted: Any, actual: Any, findings: _Findings)
     for name, value in actual.items():
         if name not in wanted:
             findings.differ(f"config.{key}.{name}", _hidden(value), None, True, key)
-
-
-def _same(wanted: Any, actual: Any) -> bool:
-    return bool(normalize_value(wanted) == normalize_value(actual))
 
 
 def _compare_tree(

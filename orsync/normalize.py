@@ -172,12 +172,17 @@ def normalize_field(name: str, value: Any) -> Any:
     return normalize_value(value, urls=False)
 
 
+def names_twice_in_any_case(headers: Mapping[Any, Any]) -> bool:
+    """Whether two header names differ only in case (HTTP takes them for one)."""
+    return len({str(name).lower() for name in headers}) < len(headers)
+
+
 def align_header_names(declared: Any, live: Any) -> Any:
     """Live headers named as declared where the names differ only in case: HTTP header names
     are case-insensitive, so `authorization` and `Authorization` are one header."""
     if not isinstance(declared, Mapping) or not isinstance(live, Mapping):
         return live
-    if len({str(name).lower() for name in live}) < len(live):
+    if names_twice_in_any_case(live):
         return live  # live itself holds one name twice: nothing to merge them into
     spelling = {str(name).lower(): name for name in declared}
     return {spelling.get(str(name).lower(), name): value for name, value in live.items()}

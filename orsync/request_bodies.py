@@ -13,7 +13,7 @@ from typing import Any
 from orsync import destination_types as types
 from orsync.errors import ApplyError
 from orsync.model import DesiredDestination
-from orsync.normalize import align_header_names
+from orsync.normalize import align_header_names, names_twice_in_any_case
 from orsync.plan import Change
 from orsync.sensitive import clear_value, flatten_config, has_unknown_secret, public_value
 
@@ -115,10 +115,8 @@ def _unsendable(key: str, wanted: Any, live: Any, ignore: tuple[str, ...]) -> st
         )
     if not isinstance(wanted, (Mapping, list)):
         return ""
-    if key == types.HEADERS_KEY and isinstance(live, Mapping):
-        names = [str(name).lower() for name in live]
-        if len(set(names)) < len(names):
-            return "live holds header names that differ only in case; fix them by hand first"
+    if key == types.HEADERS_KEY and isinstance(live, Mapping) and names_twice_in_any_case(live):
+        return "live holds header names that differ only in case; fix them by hand first"
     inside = [rule for rule in ignore if rule.startswith((f"config.{key}.", f"config.{key}["))]
     if inside:
         return (
