@@ -47,6 +47,14 @@ class ApiError(OrsyncError):
         super().__init__(message)
 
 
+class UnexpectedAnswer(ApiError):
+    """An answer orsync cannot use; `problem` says what is wrong with it, and where."""
+
+    def __init__(self, problem: str) -> None:
+        self.problem = problem
+        super().__init__(f"unexpected API answer: {problem}")
+
+
 class AuthError(ApiError):
     """The key is missing, refused, or not a management key."""
 

@@ -14,7 +14,7 @@ from orsync.destination_types import (
     REGION_ALIASES,
     REGIONS_DEFAULT,
 )
-from orsync.errors import ApiError
+from orsync.errors import UnexpectedAnswer
 from orsync.model import LiveDestination, LiveState, LiveWorkspace
 from orsync.sensitive import wrap_live_config
 
@@ -146,8 +146,8 @@ class _Shape:
             return f"destination {self.identifier}"
         return self.place if self.index is None else f"{self.place}, item {self.index}"
 
-    def fail(self, problem: str) -> ApiError:
-        return ApiError(f"unexpected API answer: {self.where}: {problem}")
+    def fail(self, problem: str) -> UnexpectedAnswer:
+        return UnexpectedAnswer(f"{self.where}: {problem}")
 
     def optional(self, key: str) -> Any:
         """The value, or the API's default when a newer field is absent or null."""
@@ -203,13 +203,14 @@ class _Shape:
 
 
 def parse_destination(item: Any, where: str) -> LiveDestination:
-    """Check one destination item from the API and type it; raise ApiError naming what is wrong."""
+    """Check one destination item from the API and type it; raise UnexpectedAnswer naming
+    what is wrong."""
     return _parse(item, _Shape(item, where))
 
 
 def _parse(item: Any, shape: _Shape) -> LiveDestination:
     if type(item) is not dict and not isinstance(item, Mapping):
-        raise ApiError(f"unexpected API answer: {shape.where} is not an object")
+        raise UnexpectedAnswer(f"{shape.where} is not an object")
     identifier = shape.string("id")
     assert identifier is not None
     if _is_text(identifier):

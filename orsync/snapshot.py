@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from orsync.atomic import write_text_atomically
-from orsync.errors import ApiError, SnapshotError
+from orsync.errors import SnapshotError, UnexpectedAnswer
 from orsync.live import parse_workspace
 from orsync.model import LiveState
 from orsync.sensitive import mask_config
@@ -71,8 +71,8 @@ def read_snapshot(path: str, workspace_ids: Sequence[str | None]) -> LiveState:
             raise SnapshotError(f"{path}: the snapshot has no destinations for {label}")
         try:
             workspaces.append(parse_workspace(workspace_id, lists[workspace_id]))
-        except ApiError as exc:
-            raise SnapshotError(f"{path}: {exc}".replace("unexpected API answer: ", "")) from exc
+        except UnexpectedAnswer as exc:
+            raise SnapshotError(f"{path}: {exc.problem}") from exc
     return LiveState(tuple(workspaces))
 
 
