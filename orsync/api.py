@@ -178,15 +178,16 @@ class ApiClient:
         answer that keeps changing is an error, since what is missing would plan as creates.
         """
         label = workspace_label(workspace_id)
-        reads: list[ListingRead] = []
-        while len(reads) < LISTING_READS:
+        previous: ListingRead | None = None
+        for _ in range(LISTING_READS):
             current = self._read_pages(workspace_id)
-            if current.whole() or (reads and current.same_as(reads[-1])):
+            if current.whole() or (previous is not None and current.same_as(previous)):
                 items = current.unique_items()
                 check_workspace(items, workspace_id, label)
                 return Listing(items, current.warnings(label))
-            reads.append(current)
-        last = reads[-1].problem or "it listed other destinations than the read before"
+            previous = current
+        assert previous is not None
+        last = previous.problem or "it listed other destinations than the read before"
         raise ApiError(
             f"the destinations of {label} kept changing while orsync read them "
             f"({LISTING_READS} reads; the last: {last}); nothing was planned: "
